@@ -1,0 +1,1 @@
+"""bench: seeded, tracked ablation studies of small numpy neural networks."""

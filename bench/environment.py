@@ -1,0 +1,66 @@
+"""What produced a result: code version, package versions, BLAS. Logged with every run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from functools import lru_cache
+from importlib import metadata
+
+__all__ = ["git_info", "package_versions", "blas_info", "environment_tags"]
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=_ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+@lru_cache(maxsize=1)
+def git_info() -> dict[str, str]:
+    commit = _git("rev-parse", "HEAD")
+    if commit is None:
+        return {"git_commit": "unknown", "git_dirty": "unknown"}
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": commit, "git_dirty": "true" if dirty else "false"}
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "mlflow", "optuna", "pandas", "bench"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@lru_cache(maxsize=1)
+def blas_info() -> str:
+    """One line: library, version, CPU kernel and thread count of each BLAS in use."""
+    import numpy  # noqa: F401  (loads the BLAS so threadpoolctl can see it)
+    from threadpoolctl import threadpool_info
+    parts = []
+    for lib in threadpool_info():
+        if lib.get("user_api") != "blas":
+            continue
+        parts.append(f"{lib.get('internal_api')} {lib.get('version')} "
+                     f"arch={lib.get('architecture')} threads={lib.get('num_threads')}")
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    if core:
+        parts.append(f"OPENBLAS_CORETYPE={core}")
+    return "; ".join(parts) or "unknown"
+
+
+def environment_tags() -> dict[str, str]:
+    tags = {f"bench.{k}": v for k, v in git_info().items()}
+    tags.update({f"bench.version.{k}": v for k, v in package_versions().items()})
+    tags["bench.blas"] = blas_info()
+    tags["bench.machine"] = f"{platform.machine()} {os.cpu_count()} cpus {platform.system()}"
+    return tags

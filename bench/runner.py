@@ -1,0 +1,116 @@
+"""One (arm, seed) run: build, train, evaluate. No tracking here; results are plain data.
+
+A run's random streams derive from (experiment, arm, seed) alone, so it gives the same
+numbers whichever process runs it and in whatever order.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from experiments import RunConfig
+from nn_core import Trainer
+from nn_core.rng import seed_sequence
+
+__all__ = ["RunSpec", "RunResult", "execute", "run_seed", "load_data"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    experiment: str
+    arm: str
+    seed: int
+    config: RunConfig
+    data_seed: int = 0              # fixes the train/val/test split for the whole experiment
+    data_dir: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identifies the run across invocations (used to resume without duplicates)."""
+        return f"{self.experiment}/{self.arm}/seed-{self.seed}"
+
+
+@dataclass
+class RunResult:
+    spec: RunSpec
+    history: list[dict]
+    diverged: bool
+    stop_reason: str
+    best_epoch: int | None
+    test_loss: float
+    test_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float
+    weights_path: str | None = None
+    curve_path: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+    def final_metrics(self) -> dict[str, float]:
+        return {
+            "test_loss": self.test_loss, "test_accuracy": self.test_accuracy,
+            "final_val_loss": self.val_loss, "final_val_accuracy": self.val_accuracy,
+            "epochs_run": float(self.epochs_run), "diverged": float(self.diverged),
+            "run_seconds": self.seconds,
+            "best_epoch": float(self.best_epoch) if self.best_epoch is not None else math.nan,
+        }
+
+
+def run_seed(experiment: str, arm: str, seed: int) -> int:
+    """The integer seed of one run's network and shuffling, from (experiment, arm, seed)."""
+    return int(seed_sequence(seed, experiment, arm).generate_state(1)[0])
+
+
+@lru_cache(maxsize=4)
+def load_data(name: str, data_seed: int, standardize: str, data_dir: str | None, dtype: str):
+    """Each process loads a data set once and reuses it for every run it executes."""
+    from bench.datasets import load_dataset
+    return load_dataset(name, seed=data_seed, standardize=standardize, data_dir=data_dir,
+                        dtype=dtype, progress=False)
+
+
+def execute(spec: RunSpec, out_dir: str | None = None, callbacks=()) -> RunResult:
+    """Train one run and evaluate it; weights (and a learning-curve plot) go to ``out_dir``."""
+    cfg = spec.config
+    data = load_data(cfg.dataset, spec.data_seed, cfg.standardize, spec.data_dir, cfg.dtype)
+    started = time.perf_counter()
+    seed = run_seed(spec.experiment, spec.arm, spec.seed)
+    network, loss, optimizer, schedule = cfg.build(data.n_features, data.n_classes, seed)
+    patience = cfg.patience if len(data.y_val) else None
+    trainer = Trainer(network, loss, optimizer, schedule=schedule, batch_size=cfg.batch_size,
+                      epochs=cfg.epochs, eval_every=cfg.eval_every, patience=patience,
+                      callbacks=callbacks, seed=seed)
+    val = (data.x_val, data.y_val) if len(data.y_val) else (None, None)
+    history = trainer.fit(data.x_train, data.y_train, *val)
+    with _quiet_numpy():
+        test_loss, test_acc = trainer.evaluate(data.x_test, data.y_test)
+        val_loss, val_acc = trainer.evaluate(*val) if val[0] is not None else (math.nan, math.nan)
+    result = RunResult(
+        spec=spec, history=[r.as_dict() for r in history.records], diverged=history.diverged,
+        stop_reason=history.stop_reason, best_epoch=history.best_epoch, test_loss=test_loss,
+        test_accuracy=test_acc, val_loss=val_loss, val_accuracy=val_acc,
+        seconds=time.perf_counter() - started,
+        extra={"dataset_fingerprint": data.fingerprint})
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        result.weights_path = os.path.join(out_dir, "weights.npz")
+        network.save(result.weights_path)
+        if result.history:
+            from .plots import learning_curve
+            result.curve_path = learning_curve(
+                result.history, f"{spec.arm} / seed {spec.seed}",
+                os.path.join(out_dir, "learning_curve.png"))
+    return result
+
+
+def _quiet_numpy():
+    import numpy as np
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")

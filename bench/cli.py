@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--run-id", help="the parent run to report (default: the newest finished)")
     _add_tracking(report)
 
+    from .search.command import add_search_commands
+    add_search_commands(sub, (_positive_int, _seeds, _csv, _add_tracking))
+
     ui = sub.add_parser("ui", help="browse the runs in the MLflow UI")
     ui.add_argument("--tracking-uri")
     ui.add_argument("--host", default="127.0.0.1",
@@ -102,16 +105,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _experiment_options(args) -> dict:
     opts = {}
+    depths, widths, scales = (getattr(args, k, None) for k in ("depths", "widths", "weight_scales"))
     if args.experiment == "batchnorm":
-        if args.depths:
-            opts["depths"] = tuple(args.depths)
-        if args.widths:
-            opts["widths"] = tuple(args.widths)
-        if args.weight_scales:
-            opts["weight_scales"] = tuple(args.weight_scales)
-    elif args.depths or args.widths or args.weight_scales:
+        if depths:
+            opts["depths"] = tuple(depths)
+        if widths:
+            opts["widths"] = tuple(widths)
+        if scales:
+            opts["weight_scales"] = tuple(scales)
+    elif depths or widths or scales:
         raise UsageError("--depths/--widths/--weight-scales apply to the batchnorm experiment only")
     return opts
+
+
+def prepare_experiment(args):
+    """The experiment named on the command line with its overrides applied (and validated)."""
+    from experiments import EXPERIMENTS, get_experiment
+
+    from .datasets import DATASETS
+    if args.experiment not in EXPERIMENTS:
+        raise UsageError(f"unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}")
+    if args.dataset is not None and args.dataset not in DATASETS:
+        raise UsageError(f"unknown dataset {args.dataset!r}; valid: {', '.join(DATASETS)}")
+    experiment = get_experiment(args.experiment, **_experiment_options(args)).select(args.arms)
+    changes = {}
+    if args.dataset:
+        changes["dataset"] = args.dataset
+    if args.quick:
+        changes.update(epochs=3, eval_every=1)
+    if args.epochs:
+        changes["epochs"] = args.epochs
+    if getattr(args, "batch_size", None):
+        changes["batch_size"] = args.batch_size
+    return experiment.map_configs(**changes)
+
+
+def _command_line() -> str:
+    return "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def cmd_list(args) -> int:
@@ -126,31 +156,16 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from experiments import get_experiment
-
-    from .datasets import DATASETS
     from .executor import default_jobs
     from .publish import publish
     from .session import run_experiment
     from .tracking import Tracker
 
-    if args.dataset is not None and args.dataset not in DATASETS:
-        raise UsageError(f"unknown dataset {args.dataset!r}; valid: {', '.join(DATASETS)}")
-    experiment = get_experiment(args.experiment, **_experiment_options(args)).select(args.arms)
-    changes = {}
-    if args.dataset:
-        changes["dataset"] = args.dataset
-    if args.quick:
-        changes.update(epochs=3, eval_every=1)
-    if args.epochs:
-        changes["epochs"] = args.epochs
-    if args.batch_size:
-        changes["batch_size"] = args.batch_size
-    experiment = experiment.map_configs(**changes)
+    experiment = prepare_experiment(args)
     seeds = args.seeds if args.seeds is not None else list(range(2 if args.quick else 5))
     jobs = args.jobs or default_jobs()
     tracker = Tracker(args.tracking_uri)
-    command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = _command_line()
     if not args.quiet:
         print(f"{experiment.name}: {len(experiment.arms)} arms x {len(seeds)} seeds on "
               f"{experiment.arms[0].config.dataset}, {jobs} job(s); tracking {tracker.uri}",
@@ -173,21 +188,33 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_search(args) -> int:
+    from .search.command import cmd_search as run
+    return run(args, prepare_experiment, _command_line())
+
+
+def cmd_worker(args) -> int:
+    from .search.command import cmd_worker as run
+    return run(args)
+
+
+def cmd_dashboard(args) -> int:
+    from .search.command import cmd_dashboard as run
+    return run(args)
+
+
 def cmd_ui(args) -> int:
     from .ui import serve_ui
     return serve_ui(args.tracking_uri, args.host, args.port)
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "ui": cmd_ui}
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
+            "search": cmd_search, "worker": cmd_worker, "dashboard": cmd_dashboard}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        if getattr(args, "experiment", None) is not None and args.command in ("run",):
-            from experiments import EXPERIMENTS
-            if args.experiment not in EXPERIMENTS:
-                raise UsageError(f"unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}")
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)

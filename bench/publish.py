@@ -12,7 +12,7 @@ __all__ = ["publish"]
 
 
 def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool = False,
-            command: str | None = None) -> dict:
+            command: str | None = None, extra_notes: list[str] = ()) -> dict:
     """Write ``table.md``, ``table.csv`` and ``runs.csv`` for ``parent_id``; print the table."""
     parent = tracker.client.get_run(parent_id)
     structure = load_structure(tracker, parent_id)
@@ -34,18 +34,22 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
         "`python -m bench report` rebuilds it from MLflow.",
         f"BLAS: {parent.data.tags.get('bench.blas', '?')}.",
     ]
+    notes += list(extra_notes)
     if with_ref and structure.get("reference_note"):
         notes.append(structure["reference_note"])
-    title = f"{structure['experiment']} on {dataset}"
+    variant = parent.data.tags.get("bench.variant", "as-specified")
+    stem = "table" if variant == "as-specified" else variant
+    title = f"{structure['experiment']} on {dataset}" + ("" if stem == "table" else f" ({variant})")
     paths = {
-        "markdown": os.path.join(out_dir, "table.md"),
-        "csv": os.path.join(out_dir, "table.csv"),
-        "runs": os.path.join(out_dir, "runs.csv"),
+        "markdown": os.path.join(out_dir, f"{stem}.md"),
+        "csv": os.path.join(out_dir, f"{stem}.csv"),
+        "runs": os.path.join(out_dir, f"{stem}-runs.csv" if stem != "table" else "runs.csv"),
     }
     write_atomic(paths["markdown"], to_markdown(summary, title, notes, with_ref))
     write_atomic(paths["csv"], to_csv(summary))
     write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
     if not quiet:
         print_table(summary, title, with_ref)
-        print(f"tables written to {out_dir}/ (table.md, table.csv, runs.csv)", file=sys.stderr)
+        names = ", ".join(os.path.basename(p) for p in paths.values())
+        print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
     return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir}

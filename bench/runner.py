@@ -27,11 +27,13 @@ class RunSpec:
     config: RunConfig
     data_seed: int = 0              # fixes the train/val/test split for the whole experiment
     data_dir: str | None = None
+    stream: str = ""                # separates families of runs of one arm (e.g. search trials)
 
     @property
     def key(self) -> str:
         """Identifies the run across invocations (used to resume without duplicates)."""
-        return f"{self.experiment}/{self.arm}/seed-{self.seed}"
+        kind = f"{self.stream}-" if self.stream else "seed-"
+        return f"{self.experiment}/{self.arm}/{kind}{self.seed}"
 
 
 @dataclass
@@ -55,8 +57,10 @@ class RunResult:
         return len(self.history)
 
     def final_metrics(self) -> dict[str, float]:
+        test = ({"test_loss": self.test_loss, "test_accuracy": self.test_accuracy}
+                if self.extra.get("test_evaluated", True) else {})
         return {
-            "test_loss": self.test_loss, "test_accuracy": self.test_accuracy,
+            **test,
             "final_val_loss": self.val_loss, "final_val_accuracy": self.val_accuracy,
             "epochs_run": float(self.epochs_run), "diverged": float(self.diverged),
             "run_seconds": self.seconds,
@@ -64,9 +68,10 @@ class RunResult:
         }
 
 
-def run_seed(experiment: str, arm: str, seed: int) -> int:
+def run_seed(experiment: str, arm: str, seed: int, stream: str = "") -> int:
     """The integer seed of one run's network and shuffling, from (experiment, arm, seed)."""
-    return int(seed_sequence(seed, experiment, arm).generate_state(1)[0])
+    keys = (experiment, arm, stream) if stream else (experiment, arm)
+    return int(seed_sequence(seed, *keys).generate_state(1)[0])
 
 
 @lru_cache(maxsize=4)
@@ -77,12 +82,16 @@ def load_data(name: str, data_seed: int, standardize: str, data_dir: str | None,
                         dtype=dtype, progress=False)
 
 
-def execute(spec: RunSpec, out_dir: str | None = None, callbacks=()) -> RunResult:
-    """Train one run and evaluate it; weights (and a learning-curve plot) go to ``out_dir``."""
+def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
+            evaluate_test: bool = True) -> RunResult:
+    """Train one run and evaluate it; weights (and a learning-curve plot) go to ``out_dir``.
+
+    Search trials pass ``evaluate_test=False``: tuning never looks at the test set.
+    """
     cfg = spec.config
     data = load_data(cfg.dataset, spec.data_seed, cfg.standardize, spec.data_dir, cfg.dtype)
     started = time.perf_counter()
-    seed = run_seed(spec.experiment, spec.arm, spec.seed)
+    seed = run_seed(spec.experiment, spec.arm, spec.seed, spec.stream)
     network, loss, optimizer, schedule = cfg.build(data.n_features, data.n_classes, seed)
     patience = cfg.patience if len(data.y_val) else None
     trainer = Trainer(network, loss, optimizer, schedule=schedule, batch_size=cfg.batch_size,
@@ -91,14 +100,15 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=()) -> RunResul
     val = (data.x_val, data.y_val) if len(data.y_val) else (None, None)
     history = trainer.fit(data.x_train, data.y_train, *val)
     with _quiet_numpy():
-        test_loss, test_acc = trainer.evaluate(data.x_test, data.y_test)
+        test_loss, test_acc = (trainer.evaluate(data.x_test, data.y_test) if evaluate_test
+                               else (math.nan, math.nan))
         val_loss, val_acc = trainer.evaluate(*val) if val[0] is not None else (math.nan, math.nan)
     result = RunResult(
         spec=spec, history=[r.as_dict() for r in history.records], diverged=history.diverged,
         stop_reason=history.stop_reason, best_epoch=history.best_epoch, test_loss=test_loss,
         test_accuracy=test_acc, val_loss=val_loss, val_accuracy=val_acc,
         seconds=time.perf_counter() - started,
-        extra={"dataset_fingerprint": data.fingerprint})
+        extra={"dataset_fingerprint": data.fingerprint, "test_evaluated": evaluate_test})
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         result.weights_path = os.path.join(out_dir, "weights.npz")

@@ -41,8 +41,13 @@ def structure_of(experiment: Experiment) -> dict:
 
 def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: int = 1,
                    experiment_name: str | None = None, data_seed: int = 0,
-                   data_dir: str | None = None, quiet: bool = False, command: str = "") -> str:
-    """Train everything and return the parent run id."""
+                   data_dir: str | None = None, quiet: bool = False, command: str = "",
+                   variant: str = "as-specified", run_key: str | None = None) -> str:
+    """Train everything and return the parent run id.
+
+    ``variant`` names the kind of table the runs feed (``as-specified`` or ``tuned``).
+    With ``run_key``, a finished parent run with the same key is returned as it is.
+    """
     datasets = {a.config.dataset for a in experiment.arms}
     if len(datasets) != 1:
         raise ValueError(f"an invocation runs on one dataset, the arms use {sorted(datasets)}")
@@ -52,12 +57,19 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
     data = load_data(cfg0.dataset, data_seed, cfg0.standardize, data_dir, cfg0.dtype)
 
     exp_id = tracker.experiment_id(experiment_name or experiment.name)
+    if run_key:
+        done = tracker.client.search_runs(
+            [exp_id], f"tags.`bench.parent_key` = '{run_key}' and attributes.status = 'FINISHED'",
+            max_results=1)
+        if done:
+            return done[0].info.run_id
     env = environment_tags()
     parent = tracker.start_run(
         exp_id, f"{experiment.name}/{cfg0.dataset}",
         tags={**env, "bench.kind": "parent", "bench.experiment": experiment.name,
               "bench.dataset": cfg0.dataset, "bench.dataset_description": data.description,
-              "bench.command": command, "bench.blas_threads_per_run": "1"},
+              "bench.command": command, "bench.blas_threads_per_run": "1",
+              "bench.variant": variant, **({"bench.parent_key": run_key} if run_key else {})},
         description=f"{experiment.description}\n\nArms: {', '.join(experiment.arm_names)}. "
                     f"Seeds: {seeds}. Dataset: {data.description}")
     tracker.log_params(parent, {"seeds": ",".join(map(str, seeds)), "jobs": jobs,

@@ -1,0 +1,8 @@
+"""Optuna searches: equal-budget tuning per arm, resumable, on local or shared storages."""
+
+from .run import run_search, study_name_for, tuned_experiment
+from .storage import DEFAULT_STORAGE, open_storage
+from .worker import run_worker
+
+__all__ = ["run_search", "study_name_for", "tuned_experiment", "DEFAULT_STORAGE",
+           "open_storage", "run_worker"]

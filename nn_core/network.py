@@ -96,11 +96,14 @@ class Sequential:
         if set(state) != set(own):
             missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
             raise ValueError(f"weights do not fit this network: missing {missing}, unexpected {extra}")
+        sources = {key: np.asarray(state[key]) for key in own}
+        for key, target in own.items():  # check every shape first: a failed load changes nothing
+            if sources[key].shape != target.shape:
+                raise ValueError(f"weight {key!r} has shape {sources[key].shape}, the network needs {target.shape}")
+            if sources[key].dtype.kind not in "biuf":
+                raise ValueError(f"weight {key!r} has dtype {sources[key].dtype}, not a real number type")
         for key, target in own.items():
-            source = np.asarray(state[key])
-            if source.shape != target.shape:
-                raise ValueError(f"weight {key!r} has shape {source.shape}, the network needs {target.shape}")
-            target[...] = source
+            target[...] = sources[key]
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the weights as ``.npz``, atomically: a crash never leaves a half-written file."""
@@ -113,7 +116,10 @@ class Sequential:
     def load(self, path: str | os.PathLike) -> None:
         """Read weights written by ``save``; object arrays are refused, never unpickled."""
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # a lone .npy array, not an archive
+                raise ValueError("a single array, not an .npz archive of named weights")
+            with data:
                 state = {k: data[k] for k in data.files}
         except ValueError as exc:  # numpy's message when an object array would need pickle
             raise ValueError(f"{os.fspath(path)}: not a plain weight file ({exc})") from None

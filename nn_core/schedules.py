@@ -53,7 +53,10 @@ class Linear(_Decay):
     """``lr_e = initial + (final - initial) e / (epochs - 1)``."""
 
     def __call__(self, epoch):
-        return self.initial + (self.final - self.initial) * _progress(epoch, self.epochs)
+        # Weighted form, not ``initial + (final - initial) * p``: at p = 1 that can miss
+        # ``final`` by an ulp; this one is exactly ``initial`` at p = 0 and ``final`` at p = 1.
+        p = _progress(epoch, self.epochs)
+        return (1.0 - p) * self.initial + p * self.final
 
 
 class Exponential(_Decay):
@@ -66,15 +69,20 @@ class Exponential(_Decay):
                              f"initial={self.initial}, final={self.final}")
 
     def __call__(self, epoch):
-        return self.initial * (self.final / self.initial) ** _progress(epoch, self.epochs)
+        # ``initial^(1-p) final^p`` is exact at both ends; ``initial * (final/initial)^p`` can
+        # miss ``final`` by an ulp at p = 1.
+        p = _progress(epoch, self.epochs)
+        return self.initial ** (1.0 - p) * self.final ** p
 
 
 class Cosine(_Decay):
     """``lr_e = final + (initial - final) (1 + cos(pi e / (epochs - 1))) / 2``."""
 
     def __call__(self, epoch):
-        return self.final + 0.5 * (self.initial - self.final) * (
-            1.0 + math.cos(math.pi * _progress(epoch, self.epochs)))
+        # Weighted form: exactly ``initial`` at p = 0 (``final + (initial - final)`` can miss
+        # it by an ulp) and exactly ``final`` at p = 1, where cos(pi) = -1.
+        w = 0.5 * (1.0 + math.cos(math.pi * _progress(epoch, self.epochs)))
+        return w * self.initial + (1.0 - w) * self.final
 
 
 @dataclass(frozen=True)

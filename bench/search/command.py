@@ -71,6 +71,7 @@ def cmd_search(args, prepare_experiment, command: str) -> int:
         from .lr_grid import lr_grid_setup
         experiment, spaces, grids = lr_grid_setup(args)
         objective = "train_loss"
+        args.pruner = "none"  # every cell runs to the end: the map needs final losses
         sampler = "grid"
         trials = max(len(g["lr"]) * len(g["weight_scale"]) if "weight_scale" in g else len(g["lr"])
                      for g in grids.values())
@@ -91,7 +92,7 @@ def cmd_search(args, prepare_experiment, command: str) -> int:
     dataset = experiment.arms[0].config.dataset
     out_dir = os.path.join(args.results_dir, experiment.name, dataset)
     report = write_search_report(tracker, search_run, outcome, args.storage, out_dir, trials,
-                                 f"search: {experiment.name} on {dataset}")
+                                 f"search: {experiment.name} on {dataset}", objective)
     if args.experiment == "lr-grid":
         from .lr_grid import write_heatmap
         write_heatmap(tracker, search_run, outcome, args.storage, out_dir)

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from experiments import get_experiment
+from experiments import Arm, Experiment, get_experiment
 from experiments.search_space import Float
 
 from ..plots import _pyplot
@@ -40,6 +40,11 @@ def lr_grid_setup(args):
     if args.quick:
         changes["epochs"] = 10
     exp = exp.map_configs(**changes)
+    # The weight scale is searched here, so the arm names drop it.
+    arms = tuple(Arm(a.name.rsplit("-ws", 1)[0], a.config, a.description.split(", weight scale")[0],
+                     a.compare_to.rsplit("-ws", 1)[0] if a.compare_to else None) for a in exp.arms)
+    exp = Experiment("lr-grid", "Notebook 003's learning-rate x weight-scale grid, deep ReLU nets "
+                     "with and without batch norm.", arms, arms[0].name)
     space = {"lr": Float(1e-5, 1e5, log=True), "weight_scale": Float(0.01, 0.09)}
     if args.zipped:
         grid = {"pairs": zipped_pairs(20 if args.quick else 100)}
@@ -89,7 +94,7 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
         if bad:
             ax.scatter([b[0] for b in bad], [b[1] for b in bad], marker="x", color="red", s=80,
                        label="diverged (NaN/inf loss)")
-            ax.legend(loc="upper left", fontsize=8)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)
         ax.set_xscale("log")
         ax.set(xlabel="learning rate", ylabel="weight scale (init std)", title=arm)
     if mappable is not None:

@@ -42,7 +42,7 @@ def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, titl
     for arm, curve in curves.items():
         if curve:
             ax.step([c[0] + 1 for c in curve], [c[1] for c in curve], where="post", label=arm)
-    ax.set(xlabel="trial", ylabel="best validation loss so far", title=title)
+    ax.set(xlabel="trial", ylabel="best objective so far (loss)", title=title)
     ax.set_yscale("log")
     ax.legend(fontsize=7, ncol=2)
     tmp = f"{path}.tmp.png"
@@ -53,7 +53,7 @@ def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, titl
 
 
 def write_search_report(tracker, search_run: str, outcome: dict, storage_url: str | None,
-                        out_dir: str, budget: int, title: str) -> dict:
+                        out_dir: str, budget: int, title: str, objective: str = "val_loss") -> dict:
     import optuna
 
     from .storage import open_storage
@@ -61,8 +61,9 @@ def write_search_report(tracker, search_run: str, outcome: dict, storage_url: st
     os.makedirs(out_dir, exist_ok=True)
     lines = [f"# {title}", "",
              f"Budget: {budget} trials per arm (counted across restarts; trials of dead workers "
-             "are retried and not counted). Objective: validation loss.", "",
-             "| arm | trials complete / pruned / failed | search time (s) | best val loss | "
+             "are retried and not counted). Objective: "
+             f"{'final training loss' if objective == 'train_loss' else 'validation loss'}.", "",
+             "| arm | trials complete / pruned / failed | search time (s) | best objective | "
              "best parameters | importances |", "|---|---|---|---|---|---|"]
     curves, result = {}, {}
     for arm, info in outcome.items():

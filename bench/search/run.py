@@ -96,7 +96,7 @@ def run_search(experiment: Experiment, tracker, *, trials: int, storage_url: str
     import optuna
     from experiments.search_space import apply_values
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report failures ourselves
     cfg0 = experiment.arms[0].config
     data = load_data(cfg0.dataset, data_seed, cfg0.standardize, data_dir, cfg0.dtype)
     storage = open_storage(storage_url)

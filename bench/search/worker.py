@@ -36,7 +36,7 @@ def run_worker(study_name: str, storage_url: str | None, n_trials: int | None = 
     from ..executor import limit_blas_threads
     from ..tracking import Tracker
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report failures ourselves
     settings = load_settings(study_name, storage_url)
     study = optuna.load_study(study_name=study_name, storage=open_storage(storage_url),
                               sampler=make_sampler(settings, worker),

@@ -6,7 +6,6 @@ Bad input exits with status 2 and a one-line message before any work is done.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 

@@ -24,8 +24,12 @@ def key_to_int(key: str | int) -> int:
 
 
 def seed_sequence(seed: int, *keys: str | int) -> np.random.SeedSequence:
-    """The ``SeedSequence`` for ``seed`` and a path of keys, e.g. ``(7, "ablation", "sgd")``."""
-    return np.random.SeedSequence([key_to_int(seed), *(key_to_int(k) for k in keys)])
+    """The ``SeedSequence`` for ``seed`` and a path of keys, e.g. ``(7, "ablation", "sgd")``.
+
+    The path length goes last: ``SeedSequence`` pads short entropy with zeros, so without it
+    ``(7, "shuffle")`` and ``(7, "shuffle", 0)`` would give the same stream.
+    """
+    return np.random.SeedSequence([key_to_int(seed), *(key_to_int(k) for k in keys), len(keys)])
 
 
 def generator(seed: int, *keys: str | int) -> np.random.Generator:

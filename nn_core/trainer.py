@@ -85,9 +85,12 @@ class Trainer:
         for start in range(0, n, bs):
             idx = order[start:start + bs]
             m = idx.shape[0]
-            # Gather the batch into preallocated buffers: no per-step allocation.
-            xb = np.take(x, idx, axis=0, out=xbuf[:m])
-            yb = np.take(y, idx, axis=0, out=ybuf[:m])
+            # Gather the batch into preallocated buffers: no per-step allocation. The indices
+            # come from a permutation, so they are always in range; mode="clip" skips the
+            # bounds check for which numpy (mode="raise") gathers into a temporary and then
+            # copies it into ``out`` -- a second copy of the batch, ~3x the gather time.
+            xb = np.take(x, idx, axis=0, out=xbuf[:m], mode="clip")
+            yb = np.take(y, idx, axis=0, out=ybuf[:m], mode="clip")
             out = net.forward(xb, training=True)
             value, grad = loss.value_and_grad(out, yb)
             if not math.isfinite(value):

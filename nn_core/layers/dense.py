@@ -44,7 +44,7 @@ class Dense(Layer):
 
     def backward(self, grad):
         np.matmul(self._x.T, grad, out=self.W.grad)
-        np.sum(grad, axis=0, out=self.b.grad)
+        np.add.reduce(grad, axis=0, out=self.b.grad)  # np.sum without its Python wrapper
         if not self.needs_input_grad:
             return None
         return grad @ self.W.value.T

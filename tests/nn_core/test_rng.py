@@ -27,10 +27,6 @@ def test_different_seed_or_keys_give_different_streams(other):
     assert not np.array_equal(generator(7, "shuffle").random(20), generator(*other).random(20))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known nn_core.rng bug, not fixed here: SeedSequence zero-pads its entropy to 4 words, so "
-    "a path ending in key 0 (e.g. (7, 'shuffle', 0) or (7, 0)) gives the same stream as the path "
-    "without it; any fix shifts every derived stream, so it is left to a deliberate change"))
 @pytest.mark.parametrize("short, longer", [((7, "shuffle"), (7, "shuffle", 0)), ((7,), (7, 0))])
 def test_appending_key_zero_gives_a_different_stream(short, longer):
     assert not np.array_equal(generator(*short).random(20), generator(*longer).random(20))
@@ -55,13 +51,13 @@ def test_negative_integer_key_raises():
         key_to_int(-3)
 
 
-def test_generator_is_default_rng_of_seed_sequence_of_mapped_keys():
-    expected = np.random.default_rng(np.random.SeedSequence([5, _sha256_prefix_int("dropout"), 2]))
+def test_generator_is_default_rng_of_seed_sequence_of_mapped_keys_and_path_length():
+    expected = np.random.default_rng(np.random.SeedSequence([5, _sha256_prefix_int("dropout"), 2, 2]))
     assert np.array_equal(generator(5, "dropout", 2).random(10), expected.random(10))
 
 
-def test_seed_sequence_entropy_lists_the_mapped_keys():
-    assert seed_sequence(5, "x", 3).entropy == [5, _sha256_prefix_int("x"), 3]
+def test_seed_sequence_entropy_lists_the_mapped_keys_then_their_count():
+    assert seed_sequence(5, "x", 3).entropy == [5, _sha256_prefix_int("x"), 3, 2]
 
 
 def test_key_to_int_is_stable_across_processes_with_different_hash_seeds():

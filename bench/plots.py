@@ -1,11 +1,29 @@
-"""Figures written next to the runs (matplotlib, no display needed)."""
+"""Figures written next to the runs and the tables (matplotlib Agg, no display needed).
+
+- ``learning_curve``: one run's loss and validation accuracy (an artifact of each child run).
+- ``arm_learning_curves``: every arm of an experiment on one figure, mean over seeds with a
+  min-max band, built from the metric histories MLflow holds.
+- ``ablation_chart``: test accuracy per arm with 95% t-intervals, as-specified and tuned side
+  by side when both tables exist.
+- ``importances_chart``: an Optuna search's parameter importances, one small panel per arm.
+"""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 
-__all__ = ["learning_curve"]
+__all__ = [
+    "LOSS_NAMES",
+    "ablation_chart",
+    "arm_learning_curves",
+    "importances_chart",
+    "learning_curve",
+    "save_figure",
+]
+
+LOSS_NAMES = {"softmax_ce": "cross-entropy", "mse": "MSE"}
 
 
 def _pyplot():
@@ -15,23 +33,252 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, path: str, dpi: int = 110) -> str:
+    """Write ``fig`` to ``path`` atomically (readers never see half a PNG) and close it."""
+    plt = _pyplot()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp.png"
+    try:
+        fig.savefig(tmp, dpi=dpi)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _integer_epochs(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+
+
+def _finite(x) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _maybe_log(ax, values) -> None:
+    """Log scale when the values span more than a factor of 20 (and are all positive)."""
+    vals = [v for v in values if _finite(v)]
+    if vals and min(vals) > 0 and max(vals) / min(vals) > 20:
+        ax.set_yscale("log")
+
+
 def learning_curve(history: list[dict], title: str, path: str) -> str:
-    """Training and validation loss, and validation accuracy, against epoch."""
+    """One run: training and validation loss, and validation accuracy, against epoch."""
     plt = _pyplot()
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
-    ax_loss.plot(epochs, [r["train_loss"] for r in history], label="train")
+    train = [r["train_loss"] for r in history]
+    ax_loss.plot(epochs, train, label="training (mean over the epoch)")
     val = [(r["epoch"], r["val_loss"], r["val_accuracy"]) for r in history
-           if not math.isnan(r["val_loss"])]
+           if _finite(r["val_loss"])]
+    marker = "o-" if len(val) <= 30 else "-"
     if val:
-        ax_loss.plot([v[0] for v in val], [v[1] for v in val], "o-", label="validation")
-        ax_acc.plot([v[0] for v in val], [100 * v[2] for v in val], "o-", color="C1")
+        ax_loss.plot([v[0] for v in val], [v[1] for v in val], marker, label="validation")
+        ax_acc.plot([v[0] for v in val], [100 * v[2] for v in val], marker, color="C1")
+    else:
+        ax_acc.text(0.5, 0.5, "no validation checks", ha="center", va="center",
+                    transform=ax_acc.transAxes, color="0.4")
+    _maybe_log(ax_loss, train + [v[1] for v in val])
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_loss.legend()
+    ax_loss.legend(fontsize=8)
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)", title="validation accuracy")
+    for ax in (ax_loss, ax_acc):
+        _integer_epochs(ax)
+        ax.grid(alpha=0.3)
     fig.suptitle(title)
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path, dpi=90)
+
+
+def _styles(n: int) -> list[dict]:
+    """Colour and line style per series: tab10's colours, then again dashed, then dotted
+    (paired light/dark colours, as in tab20, read as one)."""
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    return [{"color": cmap(i % 10), "linestyle": ("-", "--", ":")[(i // 10) % 3]} for i in range(n)]
+
+
+def _mean_band(series: Sequence[Sequence[tuple[int, float]]]):
+    """Per epoch: (epoch, mean, min, max, n) over the seeds with a finite value there."""
+    by_epoch: dict[int, list[float]] = {}
+    for s in series:
+        for step, value in s:
+            if _finite(value):
+                by_epoch.setdefault(int(step), []).append(float(value))
+    out = []
+    for epoch in sorted(by_epoch):
+        v = by_epoch[epoch]
+        out.append((epoch, sum(v) / len(v), min(v), max(v), len(v)))
+    return out
+
+
+def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tuple[int, float]]]]],
+                        path: str, title: str, losses: Mapping[str, str] | None = None) -> str:
+    """Validation loss and accuracy against epoch for every arm, on two panels.
+
+    ``curves[arm][metric]`` is one ``[(epoch, value), ...]`` series per seed, for the metrics
+    ``val_loss`` and ``val_accuracy`` (a fraction). Each arm is drawn as the mean over its
+    seeds with a shaded min-max band; at an epoch that some seeds never reached (early
+    stopping), the mean is over the seeds that did. ``losses[arm]`` names the arm's training
+    loss; arms whose loss differs from the most common one say so in the legend, since
+    their loss values are on another scale.
+    """
+    plt = _pyplot()
+    arms = list(curves)
+    losses = dict(losses or {})
+    common = max(set(losses.values()), key=list(losses.values()).count) if losses else None
+    n_seeds = max((len(curves[a].get("val_loss", ())) for a in arms), default=0)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    all_loss = []
+    points = max((len(_mean_band(curves[a].get("val_loss", ()))) for a in arms), default=0)
+    style = dict(marker="o", markersize=3.5) if points <= 12 else {}
+    alpha = 0.15 if len(arms) <= 6 else 0.08
+    for arm, look in zip(arms, _styles(len(arms))):
+        label = arm
+        if losses.get(arm) and losses[arm] != common:
+            label += f" ({LOSS_NAMES.get(losses[arm], losses[arm])} loss)"
+        for ax, metric, scale in ((ax_loss, "val_loss", 1.0), (ax_acc, "val_accuracy", 100.0)):
+            band = _mean_band(curves[arm].get(metric, ()))
+            if not band:
+                continue
+            ep = [b[0] for b in band]
+            mean = [b[1] * scale for b in band]
+            lo = [b[2] * scale for b in band]
+            hi = [b[3] * scale for b in band]
+            ax.plot(ep, mean, linewidth=1.6, label=label if ax is ax_loss else None,
+                    **look, **style)
+            if any(b[4] > 1 for b in band):
+                ax.fill_between(ep, lo, hi, color=look["color"], alpha=alpha, linewidth=0)
+            if metric == "val_loss":
+                all_loss += lo + hi
+    _maybe_log(ax_loss, all_loss)
+    loss_name = LOSS_NAMES.get(common, common) if common else "training loss"
+    ax_loss.set(xlabel="epoch", ylabel=f"validation loss ({loss_name})"
+                + (", log scale" if ax_loss.get_yscale() == "log" else ""),
+                title="validation loss (lower is better)")
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)",
+               title="validation accuracy (higher is better)")
+    for ax in (ax_loss, ax_acc):
+        _integer_epochs(ax)
+        ax.grid(alpha=0.3)
+    handles, labels = ax_loss.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", fontsize=8.5, title="arm",
+               title_fontsize=9, frameon=False, ncols=1 if len(labels) <= 16 else 2)
+    band = (f"line: mean over {n_seeds} seeds (over those still training, after early stops); "
+            "band: min–max over seeds" if n_seeds > 1 else "one seed per arm")
+    fig.suptitle(f"{title}\n{band}", fontsize=11)
+    return save_figure(fig, path)
+
+
+def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
+    """Test accuracy per arm, mean and 95% t-interval over seeds, one marker per table.
+
+    ``tables`` maps a label (e.g. ``as specified``, ``tuned``) to a summary table with the
+    columns ``arm``, ``acc_mean``, ``acc_low``, ``acc_high`` and ``runs`` (fractions), as
+    ``bench.report.summarize`` returns and ``table.csv`` / ``tuned.csv`` hold. Arms keep the
+    order of the first table; arms only in a later table follow. The numbers are printed in
+    a column on the right, as in the table.
+    """
+    plt = _pyplot()
+    order: list[str] = []
+    for t in tables.values():
+        for arm in t["arm"]:
+            if arm not in order:
+                order.append(arm)
+    k = len(tables)
+    height = max(2.8, (0.42 if k == 1 else 0.55) * len(order) + 1.7)
+    fig, ax = plt.subplots(figsize=(9.5, height), layout="constrained")
+    offsets = [0.0] if k == 1 else [((k - 1) / 2 - i) * 0.3 for i in range(k)]  # first on top
+    markers = ["o", "D", "s", "^"]
+    y_of = {arm: len(order) - 1 - i for i, arm in enumerate(order)}
+    lows, handles = [], []
+    for i, (label, t) in enumerate(tables.items()):
+        color = f"C{i}"
+        ys, xs, err_lo, err_hi, single = [], [], [], [], []
+        for row in t.itertuples():
+            mean = float(row.acc_mean)
+            if not math.isfinite(mean):
+                continue
+            y = y_of[row.arm] + offsets[i]
+            low, high = float(row.acc_low), float(row.acc_high)
+            runs = float(getattr(row, "runs", math.nan))
+            if math.isfinite(low) and math.isfinite(high):
+                ys.append(y), xs.append(100 * mean)
+                err_lo.append(100 * (mean - low)), err_hi.append(100 * (high - mean))
+                lows.append(100 * low)
+                text = f"{100 * mean:.2f} ± {100 * (high - low) / 2:.2f}"
+            else:
+                single.append((y, 100 * mean))
+                lows.append(100 * mean)
+                text = f"{100 * mean:.2f}"
+            if math.isfinite(runs):
+                text += f"  (n={int(runs)})"
+            ax.text(1.015, y, text, transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=8, color=color, family="monospace")
+        if xs:
+            handles.append(ax.errorbar(xs, ys, xerr=[err_lo, err_hi], fmt=markers[i % 4],
+                                       color=color, capsize=3, markersize=5, linewidth=1.4,
+                                       label=label))
+        if single:
+            handles += ax.plot([s[1] for s in single], [s[0] for s in single], markers[i % 4],
+                               mfc="none", color=color, label=f"{label}, no interval")
+    ax.set_yticks(range(len(order)), list(reversed(order)))
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    left = min(lows) if lows else 0
+    ax.set_xlim(max(0.0, left - 3), 100.5)
+    ax.set_xlabel("test accuracy (%)")
+    ax.grid(axis="x", alpha=0.3)
+    for y in range(len(order) - 1):
+        ax.axhline(y + 0.5, color="0.88", linewidth=0.8)
+    ax.text(1.015, 1.01, "mean ± half-width", transform=ax.transAxes, fontsize=8,
+            va="bottom", color="0.3")
+    ax.set_title(title)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8.5, frameon=False,
+               title="markers: mean; bars: 95% t-interval over seeds (clipped at the axis)",
+               title_fontsize=8.5)
+    return save_figure(fig, path)
+
+
+def importances_chart(importances: Mapping[str, Mapping[str, float]], path: str,
+                      title: str) -> str | None:
+    """Optuna parameter importances (fANOVA, summing to 1 per arm), one bar panel per arm.
+
+    Arms with no importances (too few completed trials) get an empty panel saying so.
+    Returns ``None`` when no arm has any.
+    """
+    if not any(importances.values()):
+        return None
+    plt = _pyplot()
+    arms = list(importances)
+    params = sorted({p for imp in importances.values() for p in imp})
+    ncols = min(4, len(arms))
+    nrows = math.ceil(len(arms) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 0.6, 0.32 * len(params) * nrows
+                                                    + 1.1 * nrows + 0.9),
+                             squeeze=False, constrained_layout=True)
+    for ax, arm in zip(axes.flat, arms):
+        imp = importances[arm]
+        ax.set_title(arm, fontsize=9.5)
+        ax.set_xlim(0, 1)
+        if not imp:
+            ax.text(0.5, 0.5, "too few completed trials", ha="center", va="center", fontsize=8,
+                    color="0.4", transform=ax.transAxes)
+            ax.set_yticks([])
+            continue
+        names = [p for p in params if p in imp]
+        ys = range(len(names))
+        ax.barh(list(ys), [imp[p] for p in names], color="C0")
+        for y, p in zip(ys, names):
+            inside = imp[p] > 0.8  # no room to the right: white, inside the bar's end
+            ax.text(imp[p] - 0.02 if inside else imp[p] + 0.02, y, f"{imp[p]:.2f}", va="center",
+                    ha="right" if inside else "left", fontsize=7.5,
+                    color="white" if inside else "black")
+        ax.set_yticks(list(ys), names, fontsize=8)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(arms):]:
+        ax.set_visible(False)
+    fig.supxlabel("importance (fANOVA; each arm's importances sum to 1)", fontsize=9)
+    fig.suptitle(title, fontsize=11)
+    return save_figure(fig, path)

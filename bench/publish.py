@@ -1,4 +1,4 @@
-"""Turn a parent run's children into the committed tables under ``results/``."""
+"""Turn a parent run's children into the committed tables and figures under ``results/``."""
 
 from __future__ import annotations
 
@@ -45,11 +45,78 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
         "csv": os.path.join(out_dir, f"{stem}.csv"),
         "runs": os.path.join(out_dir, f"{stem}-runs.csv" if stem != "table" else "runs.csv"),
     }
-    write_atomic(paths["markdown"], to_markdown(summary, title, notes, with_ref))
     write_atomic(paths["csv"], to_csv(summary))
     write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
+    figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem, title)
+    markdown = to_markdown(summary, title, notes, with_ref)
+    markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
+        ("Test accuracy per arm, 95% intervals", figures.get("chart")),
+        ("Validation curves per arm", figures.get("curves"))) if p)
+    write_atomic(paths["markdown"], markdown)
     if not quiet:
         print_table(summary, title, with_ref)
-        names = ", ".join(os.path.basename(p) for p in paths.values())
+        names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
         print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
-    return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir}
+        for message in failed:
+            print(f"warning: {message}", file=sys.stderr)
+    return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir,
+            "figures": figures}
+
+
+def metric_histories(tracker, runs, metrics=("val_loss", "val_accuracy")) -> dict:
+    """``{arm: {metric: [[(epoch, value), ...] per seed]}}`` of the finished child runs,
+    read back from MLflow (``get_metric_history``), never from in-memory state."""
+    out: dict = {}
+    for row in runs.itertuples():
+        if row.status != "FINISHED":
+            continue
+        arm = out.setdefault(row.arm, {m: [] for m in metrics})
+        for metric in metrics:
+            history = tracker.client.get_metric_history(row.run_id, metric)
+            arm[metric].append(sorted((m.step, m.value) for m in history))
+    return out
+
+
+def publish_figures(tracker, parent_id: str, runs, structure: dict, out_dir: str, stem: str,
+                    title: str) -> tuple[dict, list[str]]:
+    """Learning curves per arm and the ablation chart: written to ``out_dir`` and logged to
+    the parent run. Returns ``({kind: path}, [problems])``; a figure that cannot be drawn is
+    reported, never a reason to lose the tables."""
+    import pandas as pd
+
+    from .plots import ablation_chart, arm_learning_curves
+    figures, failed = {}, []
+    prefix = "" if stem == "table" else f"{stem}-"
+    order = [a["name"] for a in structure["arms"]]
+    try:
+        histories = metric_histories(tracker, runs)
+        curves = {arm: histories[arm] for arm in order if arm in histories}
+        if curves:
+            losses = {a["name"]: (a.get("config") or {}).get("loss") for a in structure["arms"]}
+            figures["curves"] = arm_learning_curves(
+                curves, os.path.join(out_dir, f"{prefix}learning_curves.png"),
+                f"{title}: validation curves per arm",
+                {k: v for k, v in losses.items() if v and k in curves})
+    except Exception as exc:  # noqa: BLE001 - a figure is never worth losing the tables
+        failed.append(f"learning curves not drawn: {type(exc).__name__}: {exc}")
+    try:
+        tables = {}
+        for label, name in (("as specified", "table.csv"), ("tuned", "tuned.csv")):
+            path = os.path.join(out_dir, name)
+            if os.path.exists(path):
+                tables[label] = pd.read_csv(path)
+        if tables:
+            experiment = structure["experiment"]
+            dataset = os.path.basename(os.path.normpath(out_dir))
+            figures["chart"] = ablation_chart(
+                tables, os.path.join(out_dir, "ablation_chart.png"),
+                f"{experiment} on {dataset}: test accuracy per arm"
+                + (" (as specified vs tuned)" if len(tables) > 1 else ""))
+    except Exception as exc:  # noqa: BLE001
+        failed.append(f"ablation chart not drawn: {type(exc).__name__}: {exc}")
+    for path in figures.values():
+        try:
+            tracker.log_artifact(parent_id, path)
+        except Exception as exc:  # noqa: BLE001
+            failed.append(f"{os.path.basename(path)} not logged to MLflow: {exc}")
+    return figures, failed

@@ -1,0 +1,182 @@
+"""The MLflow UI, looked at as a person would: ``python -m bench ui`` on a store holding a quick
+ablation, opened in headless Chromium.
+
+It checks that the experiment, its arms' runs (``<arm>/seed-<n>``), their metrics, the parent
+run's description and the plots (each run's ``learning_curve.png``, the parent's
+``learning_curves.png``) are on screen, and saves screenshots to ``results/ui/`` (or to
+``$BENCH_UI_SCREENSHOTS``). Skips without Chromium / Playwright unless BENCH_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness_util import REPO, bench_env, run_bench
+
+ARMS = ("softmax-ce", "momentum")
+SEEDS = (0, 1)
+DATASET = "mnist-5k"  # the ablation's default data set
+
+
+def screenshot_dir() -> Path:
+    path = Path(os.environ.get("BENCH_UI_SCREENSHOTS") or REPO / "results" / "ui")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def bench_ui(uri: str, port: int, log: Path, cwd: Path, timeout: float = 180):
+    """``python -m bench ui`` until it says it is ready; yields its output so far. Stopped
+    with SIGTERM afterwards, and the port must then be free (nothing left behind)."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bench", "ui", "--tracking-uri", uri,
+                                 "--port", str(port)], cwd=cwd, env=bench_env(), stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while "MLflow UI ready at" not in log.read_text():
+            assert proc.poll() is None, f"bench ui exited {proc.returncode}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"bench ui not ready in {timeout}s:\n{log.read_text()}"
+            time.sleep(0.5)
+        time.sleep(0.5)  # the links follow the ready line
+        yield log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+    deadline = time.monotonic() + 15
+    while port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not port_open(port), f"the MLflow server still listens on {port} after bench ui stopped"
+
+
+def close_assistant(page) -> None:
+    """MLflow 3's assistant panel opens on the right of a fresh profile; close it if it is there."""
+    panel_close = page.locator("button[aria-label='Close']").first
+    with contextlib.suppress(Exception):
+        if page.get_by_text("MLflow Assistant").first.is_visible():
+            panel_close.click(timeout=5_000)
+
+
+def wait_for_image(page, min_width: int = 300) -> None:
+    page.wait_for_function(
+        f"() => [...document.images].some(i => i.complete && i.naturalWidth >= {min_width})",
+        timeout=60_000)
+
+
+def test_mlflow_ui_shows_runs_metrics_description_and_plots(browser_page, tmp_path):
+    page = browser_page
+    work = tmp_path / "work"
+    work.mkdir()
+    uri = f"sqlite:///{work}/mlflow.db"
+    made = run_bench(["run", "ablation", "--quick", "--arms", ",".join(ARMS), "--seeds",
+                      str(len(SEEDS)), "--tracking-uri", uri, "--results-dir", work / "results"],
+                     work)
+    assert made.returncode == 0, made.stderr
+
+    from mlflow.tracking import MlflowClient
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("ablation")
+    (parent,) = client.search_runs([exp.experiment_id], "tags.`bench.kind` = 'parent'")
+    children = {r.info.run_name: r for r in client.search_runs(
+        [exp.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")}
+    names = [f"{arm}/seed-{seed}" for arm in ARMS for seed in SEEDS]
+    assert sorted(children) == sorted(names)
+    description = parent.data.tags["mlflow.note.content"]
+    assert description.startswith("Notebook 000's MNIST ladder")
+    shots = screenshot_dir()
+
+    port = free_port()
+    with bench_ui(uri, port, tmp_path / "ui.log", work) as said:
+        # The link bench ui prints for the experiment, as a person would copy it.
+        link = re.search(r"ablation: (http://\S+)", said)
+        assert link, f"bench ui printed no link to the ablation runs:\n{said}"
+        url = link.group(1)
+        assert url == (f"http://localhost:{port}/#/experiments/{exp.experiment_id}"
+                       "/runs?workflowType=machine_learning")
+
+        # -- the runs table: the parent, then its children when expanded --------------------
+        page.goto(url)
+        parent_name = f"ablation/{DATASET}"
+        assert parent.info.run_name == parent_name
+        page.get_by_text(parent_name, exact=True).first.wait_for()
+        close_assistant(page)
+        page.locator("[role=row]", has_text=parent_name).first.locator(
+            "button[data-component-id*='runnamecellrenderer']").click()
+        for name in names:
+            page.get_by_text(name, exact=True).first.wait_for()
+        # Show the test accuracy column (MLflow 3 hides metric columns by default).
+        page.get_by_role("button", name="Columns", exact=True).click()
+        page.get_by_placeholder("Search columns").fill("test_accuracy")
+        page.get_by_text("test_accuracy", exact=True).last.click()
+        page.keyboard.press("Escape")
+        page.locator(".ag-header-cell", has_text="test_accuracy").first.wait_for()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(shots / "mlflow-runs.png"))
+
+        # -- the parent run: the ablation's description and the figures ----------------------
+        # (Its link drops the model-training view, which MLflow 3 keeps only in the address.)
+        run_path = f"#/experiments/{exp.experiment_id}/runs/{parent.info.run_id}"
+        assert page.get_by_role("link", name=parent_name, exact=True).first.get_attribute(
+            "href") == run_path
+        page.goto(f"http://localhost:{port}/{run_path}?workflowType=machine_learning")
+        page.get_by_text("Notebook 000's MNIST ladder", exact=False).first.wait_for()
+        page.get_by_text(f"Arms: {', '.join(ARMS)}", exact=False).first.wait_for()
+        for name in names:  # the "Child runs" list, with full names
+            assert page.get_by_role("link", name=name, exact=True).first.get_attribute(
+                "href") == f"#/experiments/{exp.experiment_id}/runs/{children[name].info.run_id}"
+        close_assistant(page)
+        page.screenshot(path=str(shots / "mlflow-parent-run.png"))
+        page.get_by_role("tab", name="Artifacts").or_(
+            page.get_by_text("Artifacts", exact=True)).first.click()
+        for figure in ("learning_curves.png", "ablation_chart.png", "experiment.json"):
+            page.get_by_text(figure, exact=True).first.wait_for()
+        page.get_by_text("learning_curves.png", exact=True).first.click()
+        wait_for_image(page, 800)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "mlflow-parent-figures.png"))
+
+        # -- one child run: its metrics, then its learning curve --------------------------------
+        child = children["momentum/seed-0"]
+        page.goto(f"http://localhost:{port}/#/experiments/{exp.experiment_id}/runs/"
+                  f"{child.info.run_id}?workflowType=machine_learning")
+        page.get_by_text("momentum/seed-0", exact=True).first.wait_for()
+        for metric in ("test_accuracy", "test_loss", "val_accuracy", "epochs_run"):
+            page.get_by_text(metric, exact=True).first.wait_for()
+        accuracy = child.data.metrics["test_accuracy"]
+        page.get_by_text(re.compile(re.escape(f"{accuracy}"[:5]))).first.wait_for()
+        close_assistant(page)
+        page.get_by_role("tab", name="Artifacts").or_(
+            page.get_by_text("Artifacts", exact=True)).first.click()
+        page.get_by_text("weights.npz", exact=True).first.wait_for()
+        page.get_by_text("learning_curve.png", exact=True).first.click()
+        wait_for_image(page, 500)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "mlflow-run-artifact.png"))
+
+    for name in ("mlflow-runs", "mlflow-parent-run", "mlflow-parent-figures", "mlflow-run-artifact"):
+        assert (shots / f"{name}.png").stat().st_size > 10_000, name

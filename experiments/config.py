@@ -51,8 +51,16 @@ class RunConfig:
     dtype: str = "float32"
 
     def __post_init__(self):
+        from bench.datasets import DATASETS, STANDARDIZE_CHOICES
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("standardize", self.standardize, STANDARDIZE_CHOICES)
+        if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
+            raise ValueError(f"hidden must be a sequence of layer widths, got {self.hidden!r}")
         hidden = tuple(self.hidden)
         object.__setattr__(self, "hidden", hidden)
+        for name in ("batchnorm", "nesterov"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for i, width in enumerate(hidden):
             check_int(f"hidden[{i}]", width, low=1)
         check_choice("activation", self.activation, ACTIVATIONS)

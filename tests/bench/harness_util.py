@@ -1,0 +1,39 @@
+"""Helpers shared by the harness tests (imported by conftest.py and the test modules)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The shared quick run: three arms of the ablation, two seeds, on scikit-learn's digits.
+QUICK_ARMS = ("softmax-ce", "momentum", "glorot")
+QUICK_SEEDS = (0, 1)
+QUICK_DATASET = "digits"
+QUICK_EPOCHS = 3  # what --quick sets (with eval_every=1)
+
+
+def bench_env() -> dict[str, str]:
+    """The environment for a ``python -m bench`` subprocess: this checkout importable, no
+    tracking URI inherited from the caller."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_bench(args, cwd, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bench", *map(str, args)], cwd=cwd,
+                          env=bench_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def children_of(client, experiment_id: str, parent_id: str) -> list:
+    return client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'",
+                              max_results=1000)

@@ -1,0 +1,246 @@
+"""``python -m bench run ablation --quick`` into a temporary MLflow store, read back with
+``MlflowClient``: runs, params, metric histories, tags, artifacts and the published table."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from dataclasses import fields
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+from harness_util import (QUICK_ARMS, QUICK_DATASET, QUICK_EPOCHS, QUICK_SEEDS, REPO,
+                          children_of)
+
+from experiments import RunConfig, get_experiment
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TIMING = {"run_seconds", "seconds"}  # wall-clock values: the only ones allowed to differ
+
+
+def expected_config(arm: str) -> RunConfig:
+    """The arm's definition with what ``--quick --dataset digits`` changes."""
+    return get_experiment("ablation").arm(arm).config.replace(
+        dataset=QUICK_DATASET, epochs=QUICK_EPOCHS, eval_every=1)
+
+
+def param_text(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return "-".join(str(v) for v in value)
+    return str(value)
+
+
+def history(client, run, key):
+    points = client.get_metric_history(run.info.run_id, key)
+    return sorted((m.step, m.value) for m in points)
+
+
+def epochs_run(run) -> int:
+    return int(run.data.metrics["epochs_run"])
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+def test_one_child_run_per_arm_and_seed_under_the_parent(quick_run):
+    parent_id = quick_run.parent.info.run_id
+    keys = sorted((r.data.tags["bench.arm"], int(r.data.tags["bench.seed"]))
+                  for r in quick_run.children)
+    assert keys == sorted(product(QUICK_ARMS, QUICK_SEEDS))
+    assert all(r.data.tags["mlflow.parentRunId"] == parent_id for r in quick_run.children)
+
+
+def test_parent_run_is_tagged_as_the_parent_of_the_experiment(quick_run):
+    tags = quick_run.parent.data.tags
+    assert (tags["bench.kind"], tags["bench.experiment"], tags["bench.dataset"]) == (
+        "parent", "ablation", QUICK_DATASET)
+    assert "mlflow.parentRunId" not in tags
+
+
+def test_child_run_names_are_arm_slash_seed(quick_run):
+    for run in quick_run.children:
+        assert run.info.run_name == f"{run.data.tags['bench.arm']}/seed-{run.data.tags['bench.seed']}"
+
+
+def test_every_run_ends_finished(quick_run):
+    statuses = {r.info.run_name: r.info.status for r in [quick_run.parent, *quick_run.children]}
+    assert set(statuses.values()) == {"FINISHED"}, statuses
+
+
+# -- params --------------------------------------------------------------------------------------
+
+def test_child_params_are_every_config_field_plus_seed(quick_run):
+    for arm, seed in product(QUICK_ARMS, QUICK_SEEDS):
+        cfg = expected_config(arm)
+        expected = {f.name: param_text(getattr(cfg, f.name)) for f in fields(RunConfig)}
+        expected.update(seed=str(seed), data_seed="0")
+        assert quick_run.child(arm, seed).data.params == expected, (arm, seed)
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+def test_train_loss_is_logged_once_per_epoch_run_with_steps_from_1(quick_run):
+    for run in quick_run.children:
+        steps = [s for s, _ in history(quick_run.client, run, "train_loss")]
+        assert 1 <= epochs_run(run) <= QUICK_EPOCHS
+        assert steps == list(range(1, epochs_run(run) + 1)), run.info.run_name
+
+
+def test_validation_metrics_are_logged_at_every_evaluated_epoch(quick_run):
+    # --quick evaluates every epoch, so every epoch that ran has a validation point.
+    for run in quick_run.children:
+        expected_steps = list(range(1, epochs_run(run) + 1))
+        loss = history(quick_run.client, run, "val_loss")
+        acc = history(quick_run.client, run, "val_accuracy")
+        assert [s for s, _ in loss] == expected_steps
+        assert [s for s, _ in acc] == expected_steps
+        assert all(math.isfinite(v) and v > 0 for _, v in loss)
+        assert all(0.0 <= v <= 1.0 for _, v in acc)
+
+
+def test_lr_history_follows_each_arms_schedule(quick_run):
+    for run in quick_run.children:
+        cfg = expected_config(run.data.tags["bench.arm"])
+        points = history(quick_run.client, run, "lr")
+        assert [s for s, _ in points] == list(range(1, epochs_run(run) + 1))
+        for step, value in points:
+            if cfg.schedule == "constant":
+                want = cfg.lr
+            else:  # exponential: lr0 * (final/lr0)^((e-1)/(epochs-1)), e = 1-based epoch
+                assert cfg.schedule == "exponential"
+                want = cfg.lr * (cfg.final_lr / cfg.lr) ** ((step - 1) / (cfg.epochs - 1))
+            assert value == pytest.approx(want, rel=1e-9), (run.info.run_name, step)
+
+
+def test_epoch_seconds_are_logged_per_epoch_and_nonnegative(quick_run):
+    for run in quick_run.children:
+        points = history(quick_run.client, run, "seconds")
+        assert [s for s, _ in points] == list(range(1, epochs_run(run) + 1))
+        assert all(v >= 0 for _, v in points)
+
+
+def test_final_metrics_are_logged(quick_run):
+    for run in quick_run.children:
+        m = run.data.metrics
+        assert {"test_loss", "test_accuracy", "epochs_run", "diverged"} <= set(m)
+        assert math.isfinite(m["test_loss"]) and m["test_loss"] > 0
+        assert 0.0 < m["test_accuracy"] <= 1.0
+        assert m["diverged"] == 0.0
+        assert m["epochs_run"] == len(history(quick_run.client, run, "train_loss"))
+
+
+# -- tags ----------------------------------------------------------------------------------------
+
+def test_child_tags_name_experiment_arm_and_seed(quick_run):
+    for arm, seed in product(QUICK_ARMS, QUICK_SEEDS):
+        tags = quick_run.child(arm, seed).data.tags
+        assert (tags["bench.experiment"], tags["bench.arm"], tags["bench.seed"]) == (
+            "ablation", arm, str(seed))
+
+
+def test_dataset_fingerprint_tag_is_the_datasets_fingerprint_as_json(quick_run, digits):
+    want = json.loads(json.dumps(digits.fingerprint))
+    for run in quick_run.children:
+        assert json.loads(run.data.tags["bench.dataset_fingerprint"]) == want
+
+
+def _git(*args) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_git_tags_record_the_checkout(quick_run):
+    commit = _git("rev-parse", "HEAD")
+    dirty = "true" if _git("status", "--porcelain", "--untracked-files=no") else "false"
+    for run in [quick_run.parent, *quick_run.children]:
+        assert run.data.tags["bench.git_commit"] == commit
+        assert run.data.tags["bench.git_dirty"] == dirty
+
+
+def test_version_and_blas_tags_describe_this_environment(quick_run):
+    from threadpoolctl import threadpool_info
+    apis = {lib["internal_api"] for lib in threadpool_info() if lib.get("user_api") == "blas"}
+    for run in quick_run.children:
+        tags = run.data.tags
+        assert tags["bench.version.numpy"] == np.__version__
+        assert apis and all(api in tags["bench.blas"] for api in apis), tags["bench.blas"]
+
+
+# -- artifacts -----------------------------------------------------------------------------------
+
+def test_each_child_has_weights_and_a_png_learning_curve(quick_run, tmp_path):
+    for run in quick_run.children:
+        names = {a.path for a in quick_run.client.list_artifacts(run.info.run_id)}
+        assert names == {"weights.npz", "learning_curve.png"}, run.info.run_name
+        png = quick_run.client.download_artifacts(run.info.run_id, "learning_curve.png",
+                                                  str(tmp_path))
+        with open(png, "rb") as fh:
+            assert fh.read(8) == PNG_MAGIC
+
+
+def test_logged_weights_reproduce_the_logged_test_accuracy(quick_run, digits, tmp_path):
+    from nn_core.network import Sequential
+    for i, run in enumerate(quick_run.children):
+        cfg = expected_config(run.data.tags["bench.arm"])
+        path = quick_run.client.download_artifacts(run.info.run_id, "weights.npz",
+                                                   str(tmp_path / str(i)))
+        # A fresh network (a different seed: its own weights must all be overwritten).
+        net = Sequential(cfg.layer_specs(digits.n_classes), digits.n_features, seed=12345,
+                         dtype=cfg.dtype)
+        net.load(path)
+        predicted = net.predict(digits.x_test).argmax(axis=1)
+        accuracy = float(np.mean(predicted == digits.y_test))
+        assert accuracy == pytest.approx(run.data.metrics["test_accuracy"], abs=1e-9), \
+            run.info.run_name
+
+
+# -- the table -----------------------------------------------------------------------------------
+
+def test_table_csv_mean_accuracy_matches_the_runs_in_mlflow(quick_run):
+    table = pd.read_csv(quick_run.table_dir / "table.csv").set_index("arm")
+    assert list(table.index) == list(QUICK_ARMS)
+    for arm in QUICK_ARMS:
+        accs = [quick_run.child(arm, s).data.metrics["test_accuracy"] for s in QUICK_SEEDS]
+        assert table.loc[arm, "acc_mean"] == pytest.approx(sum(accs) / len(accs), rel=1e-5)
+        assert table.loc[arm, "runs"] == len(QUICK_SEEDS)
+
+
+def test_tables_and_charts_are_written(quick_run):
+    names = sorted(p.name for p in quick_run.table_dir.iterdir())
+    assert names == ["ablation_chart.png", "learning_curves.png", "runs.csv", "table.csv",
+                     "table.md"]
+
+
+# -- reproducibility -----------------------------------------------------------------------------
+
+def _metrics_by_key(client, experiment_id, parent_id):
+    out = {}
+    for run in children_of(client, experiment_id, parent_id):
+        key = (run.data.tags["bench.arm"], run.data.tags["bench.seed"])
+        finals = {k: v for k, v in run.data.metrics.items() if k not in TIMING}
+        series = {k: history(client, run, k) for k in ("train_loss", "val_loss", "val_accuracy", "lr")}
+        out[key] = (finals, series)
+    return out
+
+
+def test_second_invocation_with_two_jobs_logs_identical_metrics(quick_run):
+    # The same experiment the quick run's command line built, run again in this process
+    # with two worker processes instead of one.
+    from bench.session import run_experiment
+    from bench.tracking import Tracker
+    experiment = get_experiment("ablation").select(list(QUICK_ARMS)).map_configs(
+        dataset=QUICK_DATASET, epochs=QUICK_EPOCHS, eval_every=1)
+    parent_id = run_experiment(experiment, Tracker(quick_run.uri), seeds=list(QUICK_SEEDS),
+                               jobs=2, experiment_name="ablation-again-jobs2", quiet=True)
+    client = quick_run.client
+    parent = client.get_run(parent_id)
+    assert parent.data.params["jobs"] == "2"
+    again = _metrics_by_key(client, parent.info.experiment_id, parent_id)
+    first = _metrics_by_key(client, quick_run.experiment_id, quick_run.parent.info.run_id)
+    assert sorted(again) == sorted(first)
+    for key in first:
+        assert again[key] == first[key], key  # exact: same seeds, same numbers

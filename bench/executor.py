@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 
 from .runner import RunResult, RunSpec, execute
 
-__all__ = ["run_all", "limit_blas_threads", "default_jobs"]
+__all__ = ["run_all", "limit_blas_threads", "default_jobs", "signals_held"]
 
 
 def default_jobs() -> int:
@@ -29,7 +31,50 @@ def limit_blas_threads(n: int = 1):
 def _worker_init() -> None:
     # The parent owns Ctrl-C: it marks runs KILLED and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Not the parent's SIGTERM handler (inherited by fork): the pool's terminate() at the end
+    # would print a KeyboardInterrupt traceback from every idle worker.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     limit_blas_threads(1)
+
+
+@contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM wait until the block ends, then act as they would have.
+
+    For steps that must not be cut in half: an MLflow write interrupted mid-transaction can
+    leave a SQLite store locked (so no run can be marked KILLED), and a KeyboardInterrupt
+    raised inside Python's at-fork hooks (forking a worker) is printed and lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)  # e.g. raises KeyboardInterrupt
+            elif handler in (signal.SIG_DFL, None):
+                signal.raise_signal(caught[0])
+
+
+def _import_plotting() -> None:
+    """Import matplotlib (for the runs' learning curves) once here, before the workers fork,
+    rather than once in every worker."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
+def _submit(pool, spec: RunSpec, out_dir: str | None):
+    with signals_held():  # it may fork the workers
+        return pool.submit(_work, spec, out_dir)
 
 
 def _work(spec: RunSpec, out_dir: str | None) -> RunResult | BaseException:
@@ -45,6 +90,10 @@ def run_all(specs: Sequence[RunSpec], jobs: int, out_dir: Callable[[RunSpec], st
             ) -> Iterator[tuple[RunSpec, RunResult | BaseException]]:
     """Yield ``(spec, result or exception)`` as runs finish. ``on_start`` is called in this
     process just before a run is handed out (so tracking can open its run first)."""
+    if not specs:
+        return
+    # A pool forks all its workers up front: never more than there are runs to do.
+    jobs = min(jobs, len(specs))
     if jobs <= 1:
         with limit_blas_threads(1):
             for spec in specs:
@@ -52,6 +101,8 @@ def run_all(specs: Sequence[RunSpec], jobs: int, out_dir: Callable[[RunSpec], st
                 yield spec, _work(spec, out_dir(spec))
         return
     pending = list(specs)
+    if out_dir(specs[0]) is not None:
+        _import_plotting()
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
     try:
         running = {}
@@ -60,7 +111,7 @@ def run_all(specs: Sequence[RunSpec], jobs: int, out_dir: Callable[[RunSpec], st
             while pending and len(running) < jobs:
                 spec = pending.pop(0)
                 on_start(spec)
-                running[pool.submit(_work, spec, out_dir(spec))] = spec
+                running[_submit(pool, spec, out_dir(spec))] = spec
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 spec = running.pop(future)

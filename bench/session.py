@@ -1,22 +1,31 @@
 """Run every (arm, seed) of an experiment under one MLflow parent run.
 
 Run status is truthful: children end FINISHED, FAILED (with the error as a tag) or KILLED
-(Ctrl-C / SIGTERM), and the parent likewise; nothing is left RUNNING.
+(Ctrl-C / SIGTERM), and the parent likewise; nothing is left RUNNING. A process killed
+outright (SIGKILL) leaves its runs RUNNING with its pid in their tags: the next invocation
+marks them KILLED before it starts (see ``bench.resume``).
+
+Resume: by default an invocation continues the newest unfinished parent run with the same
+structure (``bench.structure_hash``) and commit, skipping the (arm, seed) runs it already
+FINISHED; ``fresh=True`` always opens a new parent run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import tempfile
 from dataclasses import asdict
 
 from experiments import Experiment
 
 from .environment import environment_tags
-from .executor import run_all
+from .executor import run_all, signals_held
 from .progress import RunProgress
 from .report import STRUCTURE_FILE
+from .resume import HASH_TAG, plan_resume, reap_orphans, structure_hash
 from .runner import RunSpec, load_data
 
 __all__ = ["run_experiment", "Interrupted"]
@@ -26,8 +35,56 @@ class Interrupted(Exception):
     """Ctrl-C or SIGTERM arrived; open runs were marked KILLED."""
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+class _Signals:
+    """SIGTERM (and SIGINT, unless ignored) raise KeyboardInterrupt, except inside
+    :meth:`critical`, where the first signal waits until the section is over: a run is never
+    recorded FINISHED in the store and then marked KILLED by the clean-up. A second signal
+    interrupts at once."""
+
+    def __init__(self):
+        self.depth, self.pending = 0, False
+        self.saved = {}
+
+    def handler(self, signum, frame):
+        if self.depth and not self.pending:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    def install(self):
+        self.saved[signal.SIGTERM] = signal.signal(signal.SIGTERM, self.handler)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.saved[signal.SIGINT] = signal.signal(signal.SIGINT, self.handler)
+
+    def restore(self):
+        for sig, old in self.saved.items():
+            signal.signal(sig, old)
+
+    @contextlib.contextmanager
+    def critical(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if not self.depth and self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
+
+
+def _settle(tracker, runs: list[str], status: str) -> None:
+    """Mark ``runs`` with ``status`` while further signals wait, giving up at once on a store
+    that is down (a run left RUNNING is found by its dead owner on the next start)."""
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        with tracker.best_effort():
+            for run_id in runs:
+                try:
+                    tracker.end(run_id, status)
+                except Exception:
+                    pass
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
 def structure_of(experiment: Experiment) -> dict:
@@ -42,11 +99,13 @@ def structure_of(experiment: Experiment) -> dict:
 def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: int = 1,
                    experiment_name: str | None = None, data_seed: int = 0,
                    data_dir: str | None = None, quiet: bool = False, command: str = "",
-                   variant: str = "as-specified", run_key: str | None = None) -> str:
+                   variant: str = "as-specified", run_key: str | None = None,
+                   fresh: bool = False) -> str:
     """Train everything and return the parent run id.
 
     ``variant`` names the kind of table the runs feed (``as-specified`` or ``tuned``).
     With ``run_key``, a finished parent run with the same key is returned as it is.
+    Unless ``fresh``, an unfinished parent run of the same structure is resumed.
     """
     datasets = {a.config.dataset for a in experiment.arms}
     if len(datasets) != 1:
@@ -64,68 +123,121 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
         if done:
             return done[0].info.run_id
     env = environment_tags()
-    parent = tracker.start_run(
-        exp_id, f"{experiment.name}/{cfg0.dataset}",
-        tags={**env, "bench.kind": "parent", "bench.experiment": experiment.name,
-              "bench.dataset": cfg0.dataset, "bench.dataset_description": data.description,
-              "bench.command": command, "bench.blas_threads_per_run": "1",
-              "bench.variant": variant, **({"bench.parent_key": run_key} if run_key else {})},
-        description=f"{experiment.description}\n\nArms: {', '.join(experiment.arm_names)}. "
-                    f"Seeds: {seeds}. Dataset: {data.description}")
-    tracker.log_params(parent, {"seeds": ",".join(map(str, seeds)), "jobs": jobs,
-                                "data_seed": data_seed, "arms": ",".join(experiment.arm_names),
-                                "dataset": cfg0.dataset})
-    tracker.log_json(parent, structure_of(experiment), STRUCTURE_FILE)
+    structure = structure_hash(experiment, seeds, data_seed, variant)
+    reaped = reap_orphans(tracker, exp_id)
+    plan = None if fresh else plan_resume(
+        tracker, exp_id, structure, same_tags={"bench.git_commit": env.get("bench.git_commit")})
 
-    specs = [RunSpec(experiment.name, arm.name, seed, arm.config, data_seed, data_dir)
-             for arm in experiment.arms for seed in seeds]
+    all_specs = [RunSpec(experiment.name, arm.name, seed, arm.config, data_seed, data_dir)
+                 for arm in experiment.arms for seed in seeds]
+    specs = [s for s in all_specs if plan is None or s.key not in plan.finished]
+    if not quiet and reaped:
+        print(f"marked {len(reaped)} run(s) KILLED whose process is gone", file=sys.stderr)
+    if not quiet and plan is not None:
+        print(f"resuming parent run {plan.parent_id} ({plan.previous_status}): "
+              f"{len(all_specs) - len(specs)} of {len(all_specs)} runs already finished, "
+              f"{len(specs)} to run (--fresh starts over)", file=sys.stderr, flush=True)
     open_runs: dict[str, str] = {}
+    parent = None
     staging = tempfile.TemporaryDirectory(prefix="bench-")
-    progress = RunProgress(len(specs), quiet=quiet)
+    progress = None
+
+    signals = _Signals()
 
     def on_start(spec: RunSpec) -> None:
-        run_id = tracker.start_run(
-            exp_id, f"{spec.arm}/seed-{spec.seed}", parent_id=parent,
-            tags={**env, "bench.kind": "run", "bench.experiment": spec.experiment,
-                  "bench.arm": spec.arm, "bench.seed": str(spec.seed), "bench.run_key": spec.key,
-                  "bench.dataset": spec.config.dataset})
-        tracker.log_params(run_id, {**spec.config.as_params(), "seed": spec.seed,
-                                    "data_seed": spec.data_seed})
-        open_runs[spec.key] = run_id
+        with signals.critical():
+            run_id = tracker.start_run(
+                exp_id, f"{spec.arm}/seed-{spec.seed}", parent_id=parent,
+                tags={**env, "bench.kind": "run", "bench.experiment": spec.experiment,
+                      "bench.arm": spec.arm, "bench.seed": str(spec.seed),
+                      "bench.run_key": spec.key, "bench.dataset": spec.config.dataset})
+            open_runs[spec.key] = run_id
+            tracker.log_params(run_id, {**spec.config.as_params(), "seed": spec.seed,
+                                        "data_seed": spec.data_seed})
+            for old in (plan.stale.pop(spec.key, []) if plan is not None else []):
+                # An earlier attempt of this (arm, seed), killed or failed: the new run
+                # replaces it in the tables. Deleted in MLflow's sense (restorable, and
+                # tagged with its successor), so each (arm, seed) counts once.
+                tracker.set_tags(old, {"bench.superseded_by": run_id})
+                tracker.client.delete_run(old)
         progress.started(spec)
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # From here on a signal becomes KeyboardInterrupt, so every run opened below is closed.
+    # It interrupts training at once; a write to the store in progress is completed first
+    # (an MLflow write cut in half can leave a SQLite store locked), unless a second
+    # signal insists.
+    signals.install()
     failures = 0
+    parent_done = False
     try:
+        parent_tags = {**env, "bench.kind": "parent", "bench.experiment": experiment.name,
+                       "bench.dataset": cfg0.dataset, "bench.dataset_description": data.description,
+                       "bench.command": command, "bench.blas_threads_per_run": "1",
+                       "bench.variant": variant, HASH_TAG: structure,
+                       **({"bench.parent_key": run_key} if run_key else {})}
+        params = {"seeds": ",".join(map(str, seeds)), "jobs": jobs, "data_seed": data_seed,
+                  "arms": ",".join(experiment.arm_names), "dataset": cfg0.dataset}
+        with signals.critical():
+            if plan is None:
+                parent = tracker.start_run(
+                    exp_id, f"{experiment.name}/{cfg0.dataset}"  # "(tuned)": told apart in the UI
+                    + ("" if variant == "as-specified" else f" ({variant})"), tags=parent_tags,
+                    description=f"{experiment.description}\n\nArms: "
+                                f"{', '.join(experiment.arm_names)}. Seeds: {seeds}. "
+                                f"Dataset: {data.description}")
+                tracker.log_params(parent, params)
+            else:
+                parent = plan.parent_id
+                tracker.claim(parent)
+                before = tracker.client.get_run(parent)
+                attempts = int(before.data.tags.get("bench.attempts", "1")) + 1
+                tracker.set_tags(parent, {"bench.attempts": str(attempts),
+                                          "bench.last_command": command})
+                missing = {k: v for k, v in params.items() if k not in before.data.params}
+                if missing:
+                    tracker.log_params(parent, missing)
+            tracker.log_json(parent, structure_of(experiment), STRUCTURE_FILE)
+        progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
         for spec, result in run_all(specs, jobs, out_dir, on_start):
-            run_id = open_runs.pop(spec.key)
+            run_id = open_runs[spec.key]
+            with signals.critical():
+                if isinstance(result, BaseException):
+                    failures += 1
+                    tracker.set_tags(run_id, {"bench.error":
+                                              f"{type(result).__name__}: {result}"[:4900]})
+                    tracker.end(run_id, "FAILED")
+                    open_runs.pop(spec.key)
+                else:
+                    tracker.record_result(run_id, result)
+                    tracker.end(run_id, "FINISHED")
+                    open_runs.pop(spec.key)
             if isinstance(result, BaseException):
-                failures += 1
-                tracker.set_tags(run_id, {"bench.error": f"{type(result).__name__}: {result}"[:4900]})
-                tracker.end(run_id, "FAILED")
                 progress.failed(spec, result)
             else:
-                tracker.record_result(run_id, result)
-                tracker.end(run_id, "FINISHED")
                 progress.finished(spec, result)
+        with signals.critical():
+            tracker.set_tags(parent, {"bench.failed_runs": str(failures)})
+            tracker.end(parent, "FINISHED")
+            parent_done = True
     except KeyboardInterrupt:
-        for run_id in open_runs.values():
-            tracker.end(run_id, "KILLED")
-        tracker.end(parent, "KILLED")
-        progress.close()
+        if parent_done:  # everything was recorded: only the interrupt is left to report
+            raise Interrupted(f"interrupted after every run FINISHED (parent run {parent}); "
+                              "the tables were not written: `python -m bench report "
+                              f"{experiment.name}` writes them") from None
+        _settle(tracker, [*open_runs.values(), *([parent] if parent else [])], "KILLED")
+        if progress is not None:
+            progress.close()
         raise Interrupted(f"interrupted; {len(open_runs)} open run(s) and the parent run "
-                          f"{parent} marked KILLED") from None
+                          f"{parent} marked KILLED; run the same command again to resume") from None
     except BaseException:
-        for run_id in open_runs.values():
-            tracker.end(run_id, "FAILED")
-        tracker.end(parent, "FAILED")
-        progress.close()
+        if not parent_done:
+            _settle(tracker, [*open_runs.values(), *([parent] if parent else [])], "FAILED")
+        if progress is not None:
+            progress.close()
         raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signals.restore()
         staging.cleanup()
     progress.close()
-    tracker.set_tags(parent, {"bench.failed_runs": str(failures)})
-    tracker.end(parent, "FINISHED")
     return parent

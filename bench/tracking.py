@@ -2,17 +2,32 @@
 
 Everything goes through ``MlflowClient`` with explicit run ids (no global active run), and
 metric histories are sent with ``log_batch`` in chunks rather than one call per value.
+
+Faults: every client call is retried with backoff while the store is unreachable (connection
+refused or reset, timeouts, HTTP 408/429/5xx, a locked SQLite database), for at most
+``BENCH_TRACKING_RETRY_SECONDS`` (default 120) per call; then :class:`TrackingUnavailable` is
+raised. Retries cannot duplicate anything: a metric batch is re-sent with the same timestamps
+(MLflow drops exact duplicates), params and tags are re-set to the same values, and a run is
+created with a one-off token tag that is looked up before creating it again. The client is
+made on first use, so building a ``Tracker`` touches no store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import random
+import shutil
+import sys
 import time
+import urllib.parse
+import uuid
 from collections.abc import Iterable
 
-__all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS"]
+__all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS",
+           "TrackingUnavailable", "is_transient"]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 EPOCH_METRICS = ("train_loss", "val_loss", "val_accuracy", "lr", "seconds")
@@ -24,6 +39,56 @@ def resolve_tracking_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+class TrackingUnavailable(RuntimeError):
+    """The tracking store stayed unreachable for the whole retry budget."""
+
+
+_TRANSIENT_CODES = {"TEMPORARILY_UNAVAILABLE", "RESOURCE_EXHAUSTED", "REQUEST_LIMIT_EXCEEDED",
+                    "DEADLINE_EXCEEDED"}
+
+
+def is_transient(exc: BaseException, remote: bool = True) -> bool:
+    """A fault worth retrying: the store is unreachable, overloaded or locked, not a bad
+    request. ``remote`` is False for a local store (SQLite), where only a locked or busy
+    database is transient (a missing table or an unwritable file is not)."""
+    try:
+        import requests
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    from mlflow.exceptions import MlflowException
+    if not isinstance(exc, MlflowException):
+        return False
+    text = str(exc)
+    if exc.error_code in _TRANSIENT_CODES:
+        return remote or "locked" in text or "busy" in text
+    # What MLflow's REST client raises when the connection failed or timed out after its own
+    # short retries, or when a proxy in front of the server answered 5xx.
+    return text.startswith("API request to") and (
+        "failed with exception" in text or "failed with timeout" in text
+        or "failed with error code 5" in text)
+
+
+class _RetryingClient:
+    """``MlflowClient`` with every method retried on transient faults (see module doc)."""
+
+    def __init__(self, client, tracker):
+        self._client, self._tracker = client, tracker
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("_"):
+            return attr
+
+        def call(*args, **kwargs):
+            return self._tracker._retry(name, attr, *args, **kwargs)
+        call.__name__ = name
+        return call
+
+
 def _artifact_root(uri: str) -> str | None:
     """Keep a SQLite store's artifacts beside its database file."""
     if uri.startswith("sqlite:///"):
@@ -33,13 +98,91 @@ def _artifact_root(uri: str) -> str | None:
 
 
 class Tracker:
-    def __init__(self, tracking_uri: str | None = None):
-        from mlflow.tracking import MlflowClient
+    def __init__(self, tracking_uri: str | None = None, retry_seconds: float | None = None):
         self.uri = resolve_tracking_uri(tracking_uri)
-        self.client = MlflowClient(tracking_uri=self.uri)
+        self.retry_seconds = (float(os.environ.get("BENCH_TRACKING_RETRY_SECONDS", "120"))
+                              if retry_seconds is None else retry_seconds)
+        self.retries = 0          # transient faults retried so far (all calls)
+        self.outage_seconds = 0.0  # time spent waiting for the store to come back
+        self._client = None
+        self._artifact_uris: dict[str, str] = {}  # run id -> artifact URI, from create_run
+        self._remote = not self.uri.startswith(("sqlite:", "file:")) and "://" in self.uri
+        if self.uri.startswith(("http://", "https://")):
+            # MLflow's own per-request retries are kept short (they would otherwise back off
+            # for minutes, invisibly); the bounded retry here covers an outage and says so.
+            for key, value in (("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"),
+                               ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1"),
+                               ("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")):
+                os.environ.setdefault(key, value)
+
+    @property
+    def client(self):
+        """The MLflow client, made on first use (creating a SQLite store happens here)."""
+        if self._client is None:
+            from mlflow.tracking import MlflowClient
+            self._client = _RetryingClient(MlflowClient(tracking_uri=self.uri), self)
+        return self._client
+
+    # -- faults ---------------------------------------------------------------------------------
+    def _retry(self, name, fn, *args, **kwargs):
+        deadline, delay, failures = None, 0.5, 0
+        while True:
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                if not is_transient(exc, self._remote) or self.retry_seconds <= 0:
+                    raise
+                now = time.monotonic()
+                if deadline is None:
+                    deadline, first = now + self.retry_seconds, now
+                if now >= deadline:
+                    from .doctor import redact
+                    raise TrackingUnavailable(
+                        f"tracking store {redact(self.uri)} unreachable for "
+                        f"{self.retry_seconds:g}s ({name}: {str(exc).splitlines()[0][:300]}); "
+                        "nothing was lost: run the same command again to resume") from exc
+                failures += 1
+                self.retries += 1
+                if failures == 1:
+                    from .doctor import redact
+                    print(f"bench: tracking store {redact(self.uri)} unreachable ({name}: "
+                          f"{type(exc).__name__}); retrying for up to {self.retry_seconds:g}s",
+                          file=sys.stderr, flush=True)
+                pause = min(delay, max(deadline - now, 0.0)) * (0.75 + 0.5 * random.random())
+                time.sleep(pause)
+                delay = min(delay * 2, 8.0)
+                continue
+            if failures:
+                waited = time.monotonic() - first
+                self.outage_seconds += waited
+                print(f"bench: tracking store back after {waited:.1f}s ({failures} retried "
+                      f"call(s) of {name})", file=sys.stderr, flush=True)
+            return result
+
+    @contextlib.contextmanager
+    def best_effort(self):
+        """Calls inside give up at once on a transient fault (for clean-up after a failure:
+        what is not recorded is found later by its dead owner process)."""
+        saved = self.retry_seconds
+        env = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+                                               "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+        self.retry_seconds = 0
+        if self.uri.startswith(("http://", "https://")):
+            os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+            os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "5"
+        try:
+            yield
+        finally:
+            self.retry_seconds = saved
+            for k, v in env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     # -- experiments and runs --------------------------------------------------------------------
     def experiment_id(self, name: str) -> str:
+        from mlflow.exceptions import MlflowException
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
             if exp.lifecycle_stage == "deleted":
@@ -47,17 +190,46 @@ class Tracker:
             return exp.experiment_id
         root = _artifact_root(self.uri)
         location = f"{root}/{name}" if root else None
-        return self.client.create_experiment(name, artifact_location=location)
+        try:
+            return self.client.create_experiment(name, artifact_location=location)
+        except MlflowException as exc:
+            # Made meanwhile by another process, or by a retried request that did arrive.
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None or exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            return exp.experiment_id
 
     def start_run(self, experiment_id: str, name: str, tags: dict[str, str],
                   parent_id: str | None = None, description: str | None = None) -> str:
-        tags = dict(tags)
+        from .resume import process_identity
+        tags = {**dict(tags), **process_identity()}
         if parent_id:
             tags["mlflow.parentRunId"] = parent_id
         if description:
             tags["mlflow.note.content"] = description
-        run = self.client.create_run(experiment_id, tags=tags, run_name=name)
-        return run.info.run_id
+        token = uuid.uuid4().hex
+        tags["bench.create_token"] = token
+        raw = self.client._client
+        tries = 0
+
+        def create():
+            nonlocal tries
+            tries += 1
+            if tries > 1:  # an earlier attempt may have reached the store
+                found = raw.search_runs([experiment_id], f"tags.`bench.create_token` = '{token}'",
+                                        max_results=1)
+                if found:
+                    return found[0]
+            return raw.create_run(experiment_id, tags=tags, run_name=name)
+        info = self._retry("create_run", create).info
+        self._artifact_uris[info.run_id] = info.artifact_uri  # no get_run per artifact
+        return info.run_id
+
+    def claim(self, run_id: str) -> None:
+        """Reopen ``run_id`` as RUNNING, held by this process (resuming it)."""
+        from .resume import process_identity
+        self.set_tags(run_id, process_identity())
+        self.client.update_run(run_id, status="RUNNING")
 
     def log_params(self, run_id: str, params: dict[str, str]) -> None:
         from mlflow.entities import Param
@@ -71,18 +243,50 @@ class Tracker:
         for i in range(0, len(items), 100):
             self.client.log_batch(run_id, tags=items[i:i + 100])
 
-    def log_metrics(self, run_id: str, series: Iterable[tuple[str, float, int]]) -> int:
-        """Log ``(key, value, step)`` triples in batches; returns how many were sent."""
-        from mlflow.entities import Metric
+    def log_metrics(self, run_id: str, series: Iterable[tuple[str, float, int]],
+                    tags: dict[str, str] | None = None) -> int:
+        """Log ``(key, value, step)`` triples in batches; returns how many were sent.
+        ``tags`` go with the first batch when they fit (one round trip instead of two).
+
+        MLflow stores +-inf as +-1.8e308, a finite number that statistics would then average;
+        an infinite value is logged as NaN instead (``record_result`` tags which were)."""
+        from mlflow.entities import Metric, RunTag
         now = int(time.time() * 1000)
-        items = [Metric(k, float(v), now, int(s)) for k, v, s in series]
+        items = [Metric(k, v if math.isfinite(v) else math.nan, now, int(s))
+                 for k, v, s in ((k, float(v), s) for k, v, s in series)]
+        extra = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        if len(extra) > 100 or len(extra) + min(len(items), _BATCH) > _BATCH:  # MLflow's limits
+            self.set_tags(run_id, tags)
+            extra = []
         for i in range(0, len(items), _BATCH):
-            self.client.log_batch(run_id, metrics=items[i:i + _BATCH])
+            self.client.log_batch(run_id, metrics=items[i:i + _BATCH], tags=extra)
+            extra = []
+        if extra:  # no metrics to go with
+            self.client.log_batch(run_id, tags=extra)
         return len(items)
 
     def log_artifact(self, run_id: str, path: str | None) -> None:
-        if path and os.path.exists(path):
+        """Upload ``path``. Into a local artifact store the file is copied under a temporary
+        name and renamed, so an interrupted copy never leaves a truncated artifact."""
+        if not (path and os.path.exists(path)):
+            return
+        root = (self._artifact_uris.get(run_id)
+                or self.client.get_run(run_id).info.artifact_uri or "")
+        parts = urllib.parse.urlsplit(root)
+        local = (urllib.parse.unquote(parts.path) if parts.scheme == "file" else
+                 root if root.startswith("/") else None)
+        if local is None:
             self.client.log_artifact(run_id, path)
+            return
+        os.makedirs(local, exist_ok=True)
+        target = os.path.join(local, os.path.basename(path))
+        tmp = os.path.join(local, f".tmp-{uuid.uuid4().hex[:8]}-{os.path.basename(path)}")
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def log_json(self, run_id: str, obj, name: str) -> None:
         self.client.log_dict(run_id, obj, name)
@@ -101,9 +305,10 @@ class Tracker:
                     continue  # not evaluated this epoch: no point rather than a NaN point
                 series.append((key, value, rec["epoch"]))
         series += [(k, v, 0) for k, v in result.final_metrics().items()]
-        self.log_metrics(run_id, series)
+        infinite = sorted({f"{k}@{s}" if s else k for k, v, s in series if math.isinf(v)})
         fp = result.extra.get("dataset_fingerprint") or {}
-        self.set_tags(run_id, {
+        self.log_metrics(run_id, series, tags={
+            **({"bench.infinite_metrics": ",".join(infinite)[:4900]} if infinite else {}),
             "bench.diverged": str(result.diverged).lower(),
             "bench.stop_reason": result.stop_reason,
             "bench.dataset_fingerprint": json.dumps(fp, sort_keys=True)[:4900],

@@ -22,7 +22,7 @@ from dataclasses import asdict
 from experiments import Experiment
 
 from .environment import environment_tags
-from .executor import run_all, signals_held
+from .executor import run_all
 from .progress import RunProgress
 from .report import STRUCTURE_FILE
 from .resume import HASH_TAG, plan_resume, reap_orphans, structure_hash

@@ -59,12 +59,12 @@ def _config_hash(experiment, seeds) -> str:
 
 
 def cmd_search(args, prepare_experiment, command: str) -> int:
-    from ..publish import publish
-    from ..session import run_experiment
     from ..tracking import Tracker
     from .report import write_search_report
-    from .run import run_search, tuned_experiment
+    from .run import run_search, search_pending, start_worker_server, tuned_experiment
 
+    # Reading a run's artifacts back (the tables) must not draw a progress bar per file.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     spaces = grids = None
     objective = "val_loss"
     if args.experiment == "lr-grid":
@@ -72,16 +72,18 @@ def cmd_search(args, prepare_experiment, command: str) -> int:
         experiment, spaces, grids = lr_grid_setup(args)
         objective = "train_loss"
         args.pruner = "none"  # every cell runs to the end: the map needs final losses
-        sampler = "grid"
-        trials = max(len(g["lr"]) * len(g["weight_scale"]) if "weight_scale" in g else len(g["lr"])
-                     for g in grids.values())
-        if args.zipped:
+        if args.zipped:  # the pairs are queued in each study: one trial per pair
             sampler = "zipped"
-            trials = len(next(iter(grids.values()))["pairs"])
+            trials = max(len(g["pairs"]) for g in grids.values())
+        else:
+            sampler = "grid"
+            trials = max(len(g["lr"]) * len(g.get("weight_scale", [None])) for g in grids.values())
     else:
         experiment = prepare_experiment(args)
         sampler, trials = args.sampler, args.trials
     seeds = args.seeds if args.seeds is not None else list(range(2 if args.quick else 5))
+    if args.jobs > 1 and search_pending(experiment, trials, args.storage, args.study_prefix):
+        start_worker_server()  # the workers' imports then overlap with this process's
     tracker = Tracker(args.tracking_uri)
     search_run, outcome = run_search(
         experiment, tracker, trials=trials, storage_url=args.storage, jobs=args.jobs,
@@ -98,6 +100,8 @@ def cmd_search(args, prepare_experiment, command: str) -> int:
         write_heatmap(tracker, search_run, outcome, args.storage, out_dir)
         return 0
     if not args.no_reseed:
+        from ..publish import publish  # imports scipy: only when re-seeding
+        from ..session import run_experiment
         tuned = tuned_experiment(experiment, outcome)
         parent = run_experiment(tuned, tracker, seeds=seeds, jobs=max(args.jobs, 1),
                                 experiment_name=args.experiment_name, data_dir=args.data_dir,

@@ -35,10 +35,10 @@ def lr_grid_setup(args):
     exp = get_experiment("batchnorm", depths=(depth,), weight_scales=(0.05,),
                          dataset=args.dataset or "synthetic")
     changes = {}
-    if args.epochs:
-        changes["epochs"] = args.epochs
     if args.quick:
         changes["epochs"] = 10
+    if args.epochs:  # wins over --quick, as for the other experiments
+        changes["epochs"] = args.epochs
     exp = exp.map_configs(**changes)
     # The weight scale is searched here, so the arm names drop it.
     arms = tuple(Arm(a.name.rsplit("-ws", 1)[0], a.config, a.description.split(", weight scale")[0],
@@ -82,7 +82,9 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
                              constrained_layout=True)
     values = [v for a in arms for *_, v in _cells(optuna.load_study(
         study_name=outcome[a]["study"], storage=storage)) if not math.isnan(v)]
-    norm = LogNorm(vmin=max(min(values), 1e-4), vmax=max(values)) if values else None
+    cap = 1e3  # finite but exploded losses (1e14) would flatten every other colour
+    norm = (LogNorm(vmin=max(min(values), 1e-4), vmax=max(min(max(values), cap), min(values) * 10))
+            if values else None)
     mappable = None
     for ax, arm in zip(axes[0], arms):
         cells = _cells(optuna.load_study(study_name=outcome[arm]["study"], storage=storage))
@@ -90,7 +92,10 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
         bad = [(lr, ws) for lr, ws, v in cells if math.isnan(v)]
         if ok:
             mappable = ax.scatter([c[0] for c in ok], [c[1] for c in ok], c=[max(c[2], 1e-4) for c in ok],
-                                  norm=norm, cmap="viridis", s=140, marker="s")
+                                  norm=norm, cmap="viridis", s=300, marker="s")
+            for lr, ws, v in ok:  # the value itself, readable without the colour bar
+                ax.annotate(f"{v:.2g}", (lr, ws), ha="center", va="center", fontsize=6.5,
+                            color="black" if norm(max(v, 1e-4)) > 0.6 else "white")
         if bad:
             ax.scatter([b[0] for b in bad], [b[1] for b in bad], marker="x", color="red", s=80,
                        label="diverged (NaN/inf loss)")
@@ -98,12 +103,13 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
         ax.set_xscale("log")
         ax.set(xlabel="learning rate", ylabel="weight scale (init std)", title=arm)
     if mappable is not None:
-        fig.colorbar(mappable, ax=axes[0].tolist(), label="final training loss (log scale)")
+        fig.colorbar(mappable, ax=axes[0].tolist(), extend="max" if max(values) > cap else "neither",
+                     label="final training loss (log scale)")
     fig.suptitle("Where each network trains: final training loss over learning rate x weight scale")
     path = os.path.join(out_dir, "lr_grid_heatmap.png")
     os.makedirs(out_dir, exist_ok=True)
     tmp = f"{path}.tmp.png"
-    fig.savefig(tmp, dpi=100)
+    fig.savefig(tmp, dpi=130)
     plt.close(fig)
     os.replace(tmp, path)
     tracker.log_artifact(search_run, path)

@@ -15,9 +15,9 @@ from experiments.search_space import Choice, Float, Int, apply_values
 from nn_core import StopTraining
 
 from ..runner import RunSpec, execute
-from .budget import OUTCOME_ATTR, worker_identity
+from .budget import FAIL_REASON, OUTCOME_ATTR, claim, worker_identity
 
-__all__ = ["TrialContext", "suggest", "make_objective"]
+__all__ = ["TrialContext", "suggest", "make_objective", "Objective", "OverBudget"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class TrialContext:
     data_seed: int = 0
     data_dir: str | None = None
     objective: str = "val_loss"   # or "train_loss" (notebook 003's lr grid on random labels)
+    budget: int | None = None     # trials per study, shared by all its workers
 
 
 def suggest(trial, space: dict) -> dict:
@@ -58,50 +59,103 @@ def _pruning_callback(trial):
     return report
 
 
-def make_objective(ctx: TrialContext, tracker):
-    import optuna
+def _infrastructure_errors() -> tuple:
+    """Errors that are not a trial's outcome: the tracking store stayed unreachable."""
+    from .. import tracking
+    unavailable = getattr(tracking, "TrackingUnavailable", None)
+    return (unavailable,) if unavailable is not None else ()
 
-    def objective(trial) -> float:
-        for key, value in worker_identity().items():
+
+class OverBudget(Exception):
+    """Another worker took the last slot of the budget; this trial does not run or count."""
+
+
+class Objective:
+    """The objective of one arm's study; ``over_budget`` tells the worker the last call ran
+    nothing because the budget was already taken."""
+
+    def __init__(self, ctx: TrialContext, tracker):
+        self.ctx, self.tracker = ctx, tracker
+        self.over_budget = False
+        self.fatal = None  # an error that stops the worker (the tracking store is gone)
+        self.last_trial_id = None
+
+    def __call__(self, trial) -> float:
+        import optuna
+        ctx, tracker = self.ctx, self.tracker
+        self.over_budget = False
+        self.fatal = None
+        self.last_trial_id = trial._trial_id
+        if ctx.budget is not None and not claim(trial.study, trial.number, ctx.budget):
+            self.over_budget = True
+            trial.storage.set_trial_system_attr(trial._trial_id, FAIL_REASON,
+                                                "over budget: another worker took the last slot")
+            raise OverBudget(f"trial {trial.number} is beyond the budget of {ctx.budget}")
+        for key, value in worker_identity(trial.number).items():
             trial.set_user_attr(key, value)
-        values = suggest(trial, ctx.space)
-        config = apply_values(ctx.arm.config, values)
-        run_id = tracker.start_run(
-            ctx.mlflow_experiment_id, f"{ctx.arm.name}/trial-{trial.number}",
-            parent_id=ctx.arm_run_id,
-            tags={"bench.kind": "trial", "bench.arm": ctx.arm.name, "bench.study": ctx.study_name,
-                  "bench.trial_key": f"{ctx.study_name}/{trial.number}",
-                  "optuna.trial_number": str(trial.number), "bench.dataset": config.dataset})
-        trial.set_user_attr("mlflow_run_id", run_id)
-        tracker.log_params(run_id, {**{f"search.{k}": v for k, v in values.items()},
-                                    **config.as_params()})
-        spec = RunSpec(ctx.experiment, ctx.arm.name, trial.number, config, ctx.data_seed,
-                       ctx.data_dir, stream="trial")
+        run_id = None
         try:
+            values = suggest(trial, ctx.space)
+            config = apply_values(ctx.arm.config, values)
+            run_id = tracker.start_run(
+                ctx.mlflow_experiment_id, f"{ctx.arm.name}/trial-{trial.number}",
+                parent_id=ctx.arm_run_id,
+                tags={"bench.kind": "trial", "bench.arm": ctx.arm.name,
+                      "bench.study": ctx.study_name,
+                      "bench.trial_key": f"{ctx.study_name}/{trial.number}",
+                      "optuna.trial_number": str(trial.number), "bench.dataset": config.dataset,
+                      **({"bench.retry_of": str(trial.user_attrs["retry_of"])}
+                         if "retry_of" in trial.user_attrs else {})})
+            trial.set_user_attr("mlflow_run_id", run_id)
+            tracker.log_params(run_id, {**{f"search.{k}": v for k, v in values.items()},
+                                        **config.as_params()})
+            spec = RunSpec(ctx.experiment, ctx.arm.name, trial.number, config, ctx.data_seed,
+                           ctx.data_dir, stream="trial")
             result = execute(spec, callbacks=[_pruning_callback(trial)], evaluate_test=False)
-        except Exception as exc:
-            trial.set_user_attr(OUTCOME_ATTR, "error")
-            tracker.set_tags(run_id, {"optuna.state": "FAIL", "bench.error":
-                                      f"{type(exc).__name__}: {exc}"[:4900],
-                                      "bench.traceback": traceback.format_exc()[-4900:]})
-            tracker.end(run_id, "FAILED")
+            tracker.record_result(run_id, result)
+            if result.stop_reason == "pruned":
+                trial.set_user_attr(OUTCOME_ATTR, "pruned")
+                tracker.set_tags(run_id, {"optuna.state": "PRUNED", "pruned": "true"})
+                tracker.end(run_id, "KILLED")
+                raise optuna.TrialPruned(f"pruned at epoch {result.epochs_run}")
+            if result.diverged:
+                trial.set_user_attr(OUTCOME_ATTR, "diverged")
+                tracker.set_tags(run_id, {"optuna.state": "FAIL",
+                                          "bench.error": result.stop_reason})
+                tracker.end(run_id, "FAILED")
+                return math.nan  # Optuna records a NaN objective as a failed trial
+            value = (result.history[-1]["train_loss"] if ctx.objective == "train_loss"
+                     else result.val_loss)
+            finite = math.isfinite(value)
+            trial.set_user_attr(OUTCOME_ATTR, "complete" if finite else "diverged")
+            tags = {"optuna.state": "COMPLETE" if finite else "FAIL"}
+            if not finite:
+                tags["bench.error"] = f"non-finite objective ({ctx.objective} = {value})"
+            tracker.set_tags(run_id, tags)
+            tracker.end(run_id, "FINISHED" if finite else "FAILED")
+            return value
+        except optuna.TrialPruned:
             raise
-        tracker.record_result(run_id, result)
-        if result.stop_reason == "pruned":
-            trial.set_user_attr(OUTCOME_ATTR, "pruned")
-            tracker.set_tags(run_id, {"optuna.state": "PRUNED", "pruned": "true"})
-            tracker.end(run_id, "KILLED")
-            raise optuna.TrialPruned(f"pruned at epoch {result.epochs_run}")
-        if result.diverged:
-            trial.set_user_attr(OUTCOME_ATTR, "diverged")
-            tracker.set_tags(run_id, {"optuna.state": "FAIL", "bench.error": result.stop_reason})
-            tracker.end(run_id, "FAILED")
-            return math.nan  # Optuna records a NaN objective as a failed trial
-        value = result.history[-1]["train_loss"] if ctx.objective == "train_loss" else result.val_loss
-        finite = math.isfinite(value)
-        trial.set_user_attr(OUTCOME_ATTR, "complete" if finite else "diverged")
-        tracker.set_tags(run_id, {"optuna.state": "COMPLETE" if finite else "FAIL"})
-        tracker.end(run_id, "FINISHED" if finite else "FAILED")
-        return value
+        except _infrastructure_errors() as exc:
+            # Not this trial's fault: it does not count, is retried, and the worker stops.
+            self.fatal = exc
+            trial.storage.set_trial_system_attr(trial._trial_id, FAIL_REASON,
+                                                f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        except Exception as exc:
+            # An error in this trial (training or tracking) is its outcome: it counts, and
+            # the study goes on. Best effort here: the tracking server may be what failed.
+            trial.set_user_attr(OUTCOME_ATTR, "error")
+            if run_id is not None:
+                try:
+                    tracker.set_tags(run_id, {"optuna.state": "FAIL", "bench.error":
+                                              f"{type(exc).__name__}: {exc}"[:4900],
+                                              "bench.traceback": traceback.format_exc()[-4900:]})
+                    tracker.end(run_id, "FAILED")
+                except Exception:  # noqa: BLE001 - keep the original error
+                    pass
+            raise
 
-    return objective
+
+def make_objective(ctx: TrialContext, tracker) -> Objective:
+    return Objective(ctx, tracker)

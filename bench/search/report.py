@@ -44,7 +44,13 @@ def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, titl
             ax.step([c[0] + 1 for c in curve], [c[1] for c in curve], where="post", label=arm)
     ax.set(xlabel="trial", ylabel="best objective so far (loss)", title=title)
     ax.set_yscale("log")
-    ax.legend(fontsize=7, ncol=2)
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))  # 0.6, not 6x10^-1
+    ax.yaxis.set_minor_formatter(FuncFormatter(  # label 2, 3 and 5 x 10^k only
+        lambda v, _: f"{v:.3g}" if f"{v:.1e}"[:3] in ("2.0", "3.0", "5.0") else ""))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, title="arm", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     tmp = f"{path}.tmp.png"
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
@@ -85,6 +91,13 @@ def write_search_report(tracker, search_run: str, outcome: dict, storage_url: st
     plot = plot_best_so_far(curves, os.path.join(out_dir, "search_best_so_far.png"), title)
     tracker.log_artifact(search_run, plot)
     lines += ["", "![best so far](search_best_so_far.png)", ""]
+    from ..plots import importances_chart
+    imp_plot = importances_chart({a: r["importances"] for a, r in result.items()},
+                                 os.path.join(out_dir, "search_importances.png"),
+                                 f"{title}: parameter importances per arm")
+    if imp_plot:
+        tracker.log_artifact(search_run, imp_plot)
+        lines += ["![importances](search_importances.png)", ""]
     path = os.path.join(out_dir, "search.md")
     write_atomic(path, "\n".join(lines) + "\n")
     tracker.log_artifact(search_run, path)

@@ -10,18 +10,37 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 
 __all__ = ["DEFAULT_STORAGE", "open_storage", "describe_storage", "HEARTBEAT_INTERVAL",
            "GRACE_PERIOD"]
 
 DEFAULT_STORAGE = "optuna.journal"
+# RDB storages; $BENCH_HEARTBEAT_INTERVAL and $BENCH_GRACE_PERIOD override them (seconds).
 HEARTBEAT_INTERVAL = 5   # seconds between a running trial's heartbeats
 GRACE_PERIOD = 20        # a trial silent this long is stale: its worker is gone
 _RDB_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql:", "mysql+")
 
 
 def describe_storage(url: str | None) -> str:
-    return url or DEFAULT_STORAGE
+    """The storage URL fit to show or record: any password replaced by ``***``."""
+    return re.sub(r"^([a-z0-9+]+://[^:/@]*):[^@/]*@", r"\1:***@", url or DEFAULT_STORAGE)
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` with the PostgreSQL driver that is installed.
+
+    SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3, while the ``postgres`` extra
+    installs psycopg2; a URL that names its driver (``postgresql+psycopg://``) is kept.
+    """
+    if not url.startswith("postgresql://"):
+        return url
+    import importlib.util
+    for module, driver in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://" + url[len("postgresql://"):]
+    return url
 
 
 def _journal_path(url: str) -> str | None:
@@ -48,14 +67,42 @@ def open_storage(url: str | None, *, heartbeat: bool = True):
     if url.startswith(_RDB_SCHEMES):
         kwargs = {}
         if heartbeat:
-            kwargs = dict(heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
-                          heartbeat_stale_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3))
+            from .budget import RetryDeadTrial
+            interval = _seconds("BENCH_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL)
+            grace = _seconds("BENCH_GRACE_PERIOD", GRACE_PERIOD)
+            if grace <= interval:
+                raise ValueError(f"the heartbeat grace period ({grace}s) must exceed its "
+                                 f"interval ({interval}s)")
+            kwargs = dict(heartbeat_interval=interval, grace_period=grace,
+                          heartbeat_stale_trial_callback=RetryDeadTrial())
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url), **kwargs)
-        except Exception as exc:  # unreachable server, bad credentials, missing driver
-            raise ValueError(f"cannot open Optuna storage {url!r}: {str(exc).splitlines()[0]}") from None
-    raise ValueError(f"unsupported storage {url!r}; use a .journal file path, journal:PATH, "
+            with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(_with_driver(url),
+                                                  engine_kwargs=_engine_kwargs(url), **kwargs)
+        except ImportError:
+            raise ValueError(f"cannot open Optuna storage {describe_storage(url)!r}: no driver "
+                             "for it is installed (PostgreSQL: pip install -e '.[postgres]')"
+                             ) from None
+        except Exception as exc:  # unreachable server, bad credentials
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(f"cannot open Optuna storage {describe_storage(url)!r}: "
+                             f"{message.replace(url, describe_storage(url))}") from None
+    raise ValueError(f"unsupported storage {describe_storage(url)!r}; use a .journal file path, journal:PATH, "
                      "sqlite:///PATH or postgresql://USER@HOST/DB")
+
+
+def _seconds(variable: str, default: int) -> int:
+    text = os.environ.get(variable)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"${variable} must be a whole number of seconds >= 1, got {text!r}")
+    return value
 
 
 def _engine_kwargs(url: str) -> dict:

@@ -52,18 +52,23 @@ def _grid_values(dist, points: int = 5) -> list:
     return [float(v) for v in values]
 
 
-def make_sampler(settings: dict, worker: int = 0):
+def make_sampler(settings: dict, worker: int | str = 0, history: int = 0):
+    """The study's sampler for one worker. ``history`` (trials in the study when the worker
+    starts) is part of the seed: a resumed search must not draw the same values again."""
     import optuna
-    seed = int(seed_sequence(settings["seed"], settings["study_name"], "sampler", worker)
-               .generate_state(1)[0])
+    seed = int(seed_sequence(settings["seed"], settings["study_name"], "sampler", worker,
+                             history).generate_state(1)[0])
     name = settings["sampler"]
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     if name in ("random", "zipped"):  # zipped: every trial's values were enqueued
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":
-        grid = {k: v for k, v in (settings.get("grid") or {}).items() if k != "pairs"} or {k: _grid_values(d) for k, d in
-                                        space_from_json(settings["space"]).items()}
+        grid = ({k: v for k, v in (settings.get("grid") or {}).items() if k != "pairs"}
+                or {k: _grid_values(d) for k, d in space_from_json(settings["space"]).items()})
+        # Trial k runs cell k of the sampler's shuffled grid: every worker must shuffle alike.
+        seed = int(seed_sequence(settings["seed"], settings["study_name"], "grid")
+                   .generate_state(1)[0])
         return optuna.samplers.GridSampler(grid, seed=seed)
     raise ValueError(f"unknown sampler {name!r}; valid: {', '.join(SAMPLERS)}")
 
@@ -71,6 +76,10 @@ def make_sampler(settings: dict, worker: int = 0):
 def make_pruner(settings: dict):
     import optuna
     name = settings["pruner"]
+    if name.startswith("custom:"):
+        raise ValueError(f"study {settings['study_name']!r} uses a pruner object "
+                         f"({name[len('custom:'):]}) that cannot be rebuilt from the storage; "
+                         "run its workers from Python with run_worker(..., pruner=...)")
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
     if name == "hyperband":
@@ -104,4 +113,4 @@ def context_from_settings(settings: dict) -> TrialContext:
         study_name=settings["study_name"], tracking_uri=settings["tracking_uri"],
         mlflow_experiment_id=settings["mlflow_experiment_id"], arm_run_id=settings["arm_run_id"],
         data_seed=settings["data_seed"], data_dir=settings["data_dir"],
-        objective=settings.get("objective", "val_loss"))
+        objective=settings.get("objective", "val_loss"), budget=settings["budget"])

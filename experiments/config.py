@@ -18,6 +18,9 @@ from nn_core.network import Sequential
 __all__ = ["RunConfig"]
 
 
+MAX_WIDTH = 65_536  # wider layers are a typo, not an experiment: fail before allocating
+
+
 @dataclass(frozen=True)
 class RunConfig:
     # -- data --------------------------------------------------------------------------------
@@ -62,7 +65,7 @@ class RunConfig:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for i, width in enumerate(hidden):
-            check_int(f"hidden[{i}]", width, low=1)
+            check_int(f"hidden[{i}]", width, low=1, high=MAX_WIDTH)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("output_activation", self.output_activation, ACTIVATIONS)
         check_number("keep_prob", self.keep_prob, low=0.0, high=1.0, low_inclusive=False)

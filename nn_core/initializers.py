@@ -26,7 +26,10 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 def _normal(std: float) -> Initializer:
     def init(shape, rng, dtype):
-        return (rng.standard_normal(shape) * std).astype(dtype, copy=False)
+        # A scale beyond the dtype's range gives inf weights: the run then diverges and is
+        # recorded as such, without numpy's overflow warning on the cast.
+        with np.errstate(over="ignore"):
+            return (rng.standard_normal(shape) * std).astype(dtype, copy=False)
     return init
 
 

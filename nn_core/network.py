@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._validate import check_int
+from .flat import FlatParameters
 from .layers import Layer, layer_from_spec
 from .parameter import Parameter
 from .rng import generator
@@ -51,6 +52,10 @@ class Sequential:
             layer.needs_input_grad = False
             if layer.parameters():
                 break
+        # All parameters in one array per kind (values, gradients): optimizers update them
+        # with a few numpy calls per step (see nn_core.flat).
+        params = self.parameters()
+        self._flat = FlatParameters(params) if params else None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.input_dim:

@@ -15,6 +15,10 @@ class Parameter:
 
     ``decay`` marks the parameters that L2 weight decay applies to (weights, not biases or
     batch-norm scale and shift).
+
+    In a ``Sequential``, ``value`` and ``grad`` are views into the network's flat arrays
+    (``nn_core.flat``): write into them (``p.value[...] = w``). Rebinding them to other
+    arrays still works, but the optimizer then steps parameter by parameter.
     """
 
     name: str

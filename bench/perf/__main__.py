@@ -3,6 +3,8 @@
     python -m bench.perf core     epoch time against the matrix-product floor (batch 64, 1024)
     python -m bench.perf budget   where the time beyond the floor goes, piece by piece
     python -m bench.perf peers    nn_core against scikit-learn and PyTorch (batch 64)
+    python -m bench.perf all      everything, written to results/perf.md and perf.json
+                                  (the same as ``python -m bench perf``)
 
 Every figure is printed with the BLAS, its thread count and numpy's version; ``--json PATH``
 also writes them, with the machine, as one JSON record.
@@ -25,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
+    from .suite import add_arguments
+    add_arguments(sub.add_parser("all", help="every benchmark; writes perf.md and perf.json"))
     for name, what in (("core", "nn_core epoch against its matrix-product floor"),
                        ("budget", "per-piece time of an nn_core epoch against the floor's"),
                        ("peers", "nn_core against scikit-learn and PyTorch (if installed)")):
@@ -64,6 +68,9 @@ def _run(command: str, x, y, batches, threads, repeats, machine) -> list:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "all":
+        from .suite import run
+        return run(args)
     from .core import make_data
     record = {"command": args.command, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "machine": machine_info()}

@@ -27,16 +27,20 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs a momentum in (0, 1), got momentum=0")
         self.nesterov = bool(nesterov)
-        # Scratch for lr * g, so a step allocates nothing weight-sized.
-        self._scratch = [np.empty_like(p.value) for p in self.params]
+        # Scratch for lr * g (per parameter, or one for the flat block: index FLAT), made on
+        # first use, so a step allocates nothing weight-sized.
+        self._scratch: dict[int, np.ndarray] = {}
 
     def _update(self, i, value, grad):
+        scratch = self._scratch.get(i)
+        if scratch is None:
+            scratch = self._scratch[i] = np.empty_like(value)
         if self.momentum == 0.0:
-            step = np.multiply(grad, self.lr, out=self._scratch[i])
+            step = np.multiply(grad, self.lr, out=scratch)
             value -= step
             return
         v = self._slot(i, "velocity")
-        lr_g = np.multiply(grad, self.lr, out=self._scratch[i])
+        lr_g = np.multiply(grad, self.lr, out=scratch)
         v *= self.momentum
         v += lr_g
         if self.nesterov:

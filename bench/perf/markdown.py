@@ -1,0 +1,188 @@
+"""``results/perf.md``: every figure of a ``python -m bench perf`` record, with its BLAS."""
+
+from __future__ import annotations
+
+from .report import blas_line
+from .targets import evaluate
+
+__all__ = ["render"]
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows), ""]
+
+
+def _load(m: dict) -> str:
+    return "/".join(f"{v:.2f}" for v in m.get("loadavg_1_5_15") or [])
+
+
+def _header(r: dict) -> list[str]:
+    m = r["machine"]
+    return [
+        "# nn_core and harness performance", "",
+        f"Written by `{r['command']}` on {r['started']} in {r['duration_s']:.0f} s. "
+        "Every figure was measured side by side with the one it is compared to, in one "
+        "process, interleaved; figures are medians.", "",
+        f"- machine: {m['cpus']} x {m['cpu']} ({m['platform']}), Python {m['python']}, "
+        f"numpy {m['numpy']}; load average (1/5/15 min) {_load(m)} before, "
+        f"{_load(r['machine_after'])} after",
+        f"- BLAS at 1 thread (all single-threaded figures): {blas_line(r['blas_1_thread'], m)}",
+        f"- BLAS default: {blas_line(r['blas_default'], m)}",
+        f"- environment: {m['env']}", "",
+    ]
+
+
+def _targets(r: dict) -> list[str]:
+    rows = [[t["what"], t["target"], t["measured"], "met" if t["met"] else "**missed**",
+             t["limit"]] for t in evaluate(r)]
+    return ["## Targets", "", "Judged on process CPU time for single-threaded work (robust to "
+            "waiting for a core on a shared machine; wall time in brackets), on wall time "
+            "for parallel scaling.", "",
+            *_table(["what", "target", "measured", "", "what limits it"], rows)]
+
+
+def _core(c: dict) -> list[str]:
+    rows = [[r["batch"], f"{r['epoch_median_s']:.3f}", f"{r['floor_median_s']:.3f}",
+             f"{r['ratio']:.2f}", f"{r['best_ratio']:.2f}", f"{r['cpu_ratio']:.2f}",
+             f"<= {r['target']}"] for r in c["rows"]]
+    out = ["## 1. nn_core epoch against its matrix-product floor", "",
+           f"784-89-10 tanh, softmax CE, SGD momentum 0.9, float32, {c['rows'][0]['samples']:,} "
+           f"samples, 1 BLAS thread, {len(c['rows'][0]['epoch_s'])} repeats.", "",
+           *_table(["batch", "epoch s", "floor s", "ratio (wall)", "min/min", "CPU ratio",
+                    "target"], rows)]
+    for b in c["budget"]:
+        out += [f"Where batch {b['batch']}'s time goes (ms per epoch, median):", "",
+                *_table(["piece", "nn_core", "floor products", "overhead"],
+                        [[n, f"{p['nn_core_s'] * 1e3:.1f}", f"{p['floor_s'] * 1e3:.1f}",
+                          f"{p['overhead_s'] * 1e3:.1f}"] for n, p in b["pieces"].items()])]
+    return out
+
+
+def _peers(p: dict) -> list[str]:
+    t = p["timing"]
+    rows = [["nn_core", "", f"{t['nn_core_s']:.3f}", f"{t['nn_core_cpu_s']:.3f}", "1", "1"]]
+    for name, peer in t["peers"].items():
+        if peer.get("skipped"):
+            rows.append([name, "skipped", peer["skipped"], "", "", ""])
+            continue
+        rows.append([name, peer["version"], f"{peer['median_s']:.3f}",
+                     f"{peer['cpu_median_s']:.3f}", f"{peer['median_s'] / t['nn_core_s']:.2f}",
+                     f"{peer['cpu_median_s'] / t['nn_core_cpu_s']:.2f}"])
+    out = ["## 2. Peers (batch 64, one epoch, same network, optimizer and data)", "",
+           *_table(["library", "version", "epoch s", "CPU s", "time / nn_core",
+                    "CPU / nn_core"], rows),
+           f"torch: {t['torch']}", "",
+           "Losses after one epoch from the same start (nn_core's initial weights and "
+           "first-epoch row order): the mean training loss each library reports, and the "
+           "cross-entropy of the weights it ends with on the whole training set (one float64 "
+           "function for all).", ""]
+    rows = []
+    for data, res in p["losses"].items():
+        base = res["nn_core"]["final_loss"]
+        rows.append([data, "(start)", "", f"{res['initial_loss']:.6f}", ""])
+        for lib in ("nn_core", "torch", "scikit-learn"):
+            v = res.get(lib, {})
+            if "skipped" in v or not v:
+                rows.append([data, lib, v.get("skipped", "missing"), "", ""])
+                continue
+            rows.append([data, lib, f"{v['epoch_loss']:.6f}", f"{v['final_loss']:.6f}",
+                         f"{v['final_loss'] - base:+.2e}"])
+    return out + _table(["data", "library", "epoch-mean loss", "final loss", "vs nn_core"],
+                        rows) + [
+        "On random labels there is nothing to learn and this optimizer's loss rises from its "
+        "start: rounding differences between the libraries' matrix products grow there, so "
+        "equal behaviour shows on the real digits.", ""]
+
+
+def _harness(h: dict) -> list[str]:
+    passes = [[i + 1, p["kind"], p["jobs"], f"{p['wall_s']:.1f}", f"{p['cpu_s']:.1f}",
+               f"{p['load_before']:.1f} -> {p['load_after']:.1f}"]
+              for i, p in enumerate(h["passes"])]
+    pieces = [[k, f"{v['calls']:.0f}", f"{v['wall_s']:.2f}", f"{v['cpu_s']:.2f}",
+               f"{v['wall_s'] / h['runs'] * 1e3:.1f}"]
+              for k, v in sorted(h["pieces"].items(), key=lambda kv: -kv[1]["wall_s"])]
+    out = ["## 3. Harness overhead: tracked against untracked runs (jobs 1)", "",
+           f"Ran: `{h['experiment']}`, {len(h['arms'])} arms x {len(h['seeds'])} seeds = "
+           f"{h['runs']} runs on {h['dataset']}, epochs {h['epochs']} (eval every 10, early "
+           f"stopping as configured); mean untracked run {h['mean_run_s']:.2f} s. Tracked = "
+           "`run_experiment` into a fresh SQLite store; untracked = `executor.run_all`, no "
+           "tracker, `out_dir=None`.", "",
+           *_table(["pass", "kind", "jobs", "wall s", "CPU s", "load avg"], passes),
+           f"Overhead: **{h['overhead_cpu_pct']:.1f}% CPU**, {h['overhead_pct']:.1f}% wall "
+           f"(medians: tracked {h['tracked_wall_s']:.1f} s / {h['tracked_cpu_s']:.1f} s CPU, "
+           f"untracked {h['untracked_wall_s']:.1f} s / {h['untracked_cpu_s']:.1f} s CPU); the "
+           f"timed tracking pieces below add up to "
+           f"{100 * h['attributed_tracking_cpu_s'] / h['untracked_cpu_s']:.1f}% CPU, "
+           f"{h['attributed_overhead_pct']:.1f}% wall ({h['tracking_s_per_run'] * 1e3:.0f} ms "
+           "per run); the rest is the session's own bookkeeping.", "",
+           f"Metrics of tracked and untracked runs (final metrics, train_loss histories): "
+           f"{'identical' if not h['metrics_mismatch'] else h['metrics_mismatch']}.", "",
+           "Where a tracked pass's time goes (mean per tracked pass):", "",
+           *_table(["piece", "calls", "wall s", "CPU s", "ms per run"], pieces),
+           "A child run costs 4 MLflow calls: `create_run` (with all its tags), `log_batch` "
+           "(params), `log_batch` (metric histories, final metrics and result tags together), "
+           "`set_terminated`; the artifact location comes from `create_run` (no `get_run` per "
+           "artifact). The learning-curve PNG of every run is drawn as before, byte for byte; "
+           "with `--jobs` > 1 matplotlib is imported once, before the workers fork.", ""]
+    imp = h.get("imports")
+    if imp:
+        out += [f"One-off per invocation (fresh interpreter, not in the passes above): import "
+                f"MLflow {imp['mlflow_s']:.2f} s, matplotlib {imp['matplotlib_s']:.2f} s.", ""]
+    sc = h.get("scaling")
+    if sc:
+        out += ["## 4. Parallel scaling (untracked, one BLAS thread per worker)", "",
+                *_table(["jobs 1 wall s", f"jobs {sc['jobs']} wall s", "speed-up",
+                         "bound from run order", "cores used (jobs 1 / jobs "
+                         f"{sc['jobs']})", f"CPU s (jobs 1 / jobs {sc['jobs']})",
+                         "load avg before", "load avg after"],
+                        [[f"{sc['serial_wall_s']:.1f}", f"{sc['parallel_wall_s']:.1f}",
+                          f"{sc['speedup']:.2f}x", f"{sc['order_bound']:.2f}x",
+                          f"{sc['serial_cores_used']:.2f} / {sc['parallel_cores_used']:.2f}",
+                          f"{h['untracked_cpu_s']:.1f} / {sc['parallel_cpu_s']:.1f}",
+                          ", ".join(f"{v:.1f}" for v in sc["load_before"]),
+                          ", ".join(f"{v:.1f}" for v in sc["load_after"])]]),
+                "Cores used = CPU seconds of this process and its workers per wall second: "
+                "what the machine gave the runs. The bound from run order is the speed-up a "
+                "pool handing out these runs in this order could reach on idle cores.", ""]
+    return out
+
+
+def _memory(m: dict) -> list[str]:
+    return ["## 5. Peak memory of an MNIST-sized run", "",
+            f"`runner.execute` (momentum arm, {m['epochs_run']} epoch(s), validation, test, "
+            f"weights, plot) in a fresh interpreter on {m['train_rows']:,} train + 10,000 val "
+            "+ 10,000 test rows of 784 float32 features.", "",
+            *_table(["peak RSS MB", "RSS before data MB", "data MB", "peak - data MB",
+                     "traced peak above data MB", "target"],
+                    [[f"{m['peak_rss_mb']:.0f}", f"{m['rss_before_data_mb']:.0f}",
+                      f"{m['data_mb']:.0f}", f"{m['peak_above_data_mb']:.0f}",
+                      f"{m['traced_peak_above_data_mb']:.0f}", f"<= {m['target_mb']}"]])]
+
+
+def _flat(f: dict) -> list[str]:
+    rows = [[s["batch"], s["pairs"], f"{s['flat_cpu_s']:.3f}", f"{s['per_param_cpu_s']:.3f}",
+             f"{s['cpu_ratio']:.3f} ({s['pairs_flat_faster_cpu']}/{s['pairs']})",
+             f"{s['flat_step_cpu_s'] * 1e3:.1f}", f"{s['per_param_step_cpu_s'] * 1e3:.1f}",
+             f"{s['step_cpu_ratio']:.2f} ({s['pairs_flat_faster_step']}/{s['pairs']})",
+             f"{s['wall_ratio']:.3f}", "yes" if s["same_loss"] else "NO"] for s in f["speed"]]
+    ident = f["identity"]
+    return ["## 6. Flat parameter storage against per-parameter storage", "",
+            *_table(["batch", "pairs", "flat epoch CPU s", "per-param CPU s",
+                     "CPU ratio (pairs faster)", "flat step ms/epoch", "per-param step ms",
+                     "step ratio (pairs faster)", "wall ratio", "same loss"], rows),
+            f"Bit identity (histories, final weights, optimizer state; configs "
+            f"{', '.join(ident.get('configs', []))}) against nn_core at "
+            f"{ident['revision']}: flat {ident.get('flat_vs_revision', 'n/a') or 'identical'}, "
+            f"per-parameter {ident.get('detached_vs_revision', 'n/a') or 'identical'}; flat "
+            f"vs per-parameter {ident['flat_vs_detached'] or 'identical'}.", ""]
+
+
+def render(record: dict) -> str:
+    sec = record["sections"]
+    lines = _header(record) + _targets(record)
+    for name, fn in (("core", _core), ("peers", _peers), ("harness", _harness),
+                     ("memory", _memory), ("flat", _flat)):
+        if name in sec:
+            lines += fn(sec[name])
+    return "\n".join(lines) + "\n"

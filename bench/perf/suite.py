@@ -1,0 +1,185 @@
+"""``python -m bench perf`` (also ``python -m bench.perf all``): every benchmark in one run.
+
+Sections, each measured side by side in this process (or a fresh child for memory):
+
+1. ``core``     nn_core epoch against its matrix-product floor, batch 64 and 1024;
+2. ``peers``    PyTorch (if importable) and scikit-learn, batch 64, and their losses after
+                one epoch from nn_core's start;
+3. ``harness``  tracked against untracked runs of the ablation (jobs 1), with where the
+                tracked time goes;
+4. (scaling)    the untracked runs with ``--jobs 2`` too (part of ``harness``);
+5. ``memory``   peak memory of an MNIST-sized run, above the data;
+6. ``flat``     flat parameter storage against per-parameter storage, and bit identity.
+
+Writes ``<results-dir>/perf.json`` (every figure, the machine, the BLAS) and ``perf.md``.
+Nothing here fails on a missed target: it reports it, with what limits it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import time
+
+__all__ = ["add_arguments", "run", "SECTIONS"]
+
+SECTIONS = ("core", "peers", "harness", "memory", "flat")
+# Run order: peers last, so the harness's worker processes never fork a process that has
+# imported torch (and started its thread pools).
+RUN_ORDER = ("core", "flat", "harness", "memory", "peers")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
+    p.add_argument("--samples", type=int, default=60_000,
+                   help="rows of the MNIST-shaped data for core, peers, flat (default 60000)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="timed repeats for core and peers; figures are medians (default 3)")
+    p.add_argument("--epochs", type=int, default=20,
+                   help="harness: every arm's epoch count (default 20; the ablation's own is "
+                        "50, 100 for the deep arms)")
+    p.add_argument("--seeds", type=int, default=2, help="harness: seeds per arm (default 2)")
+    p.add_argument("--arms", help="harness: comma-separated arms (default: all 13)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="harness: interleaved rounds of tracked / untracked / --jobs 2 passes")
+    p.add_argument("--jobs", type=int, default=2, help="harness: parallel workers (default 2)")
+    p.add_argument("--flat-pairs", type=int, default=12,
+                   help="flat: alternating pairs of batch-64 epochs (default 12)")
+    p.add_argument("--results-dir", default="results", help="where perf.md/json go")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke-sized: 4000 samples, 1 repeat, 2 arms x 1 seed x 2 epochs, 1 round")
+
+
+def _settings(args) -> dict:
+    s = {k: getattr(args, k) for k in ("samples", "repeats", "epochs", "seeds", "arms",
+                                       "rounds", "jobs", "flat_pairs")}
+    if args.quick:
+        s.update(samples=4000, repeats=1, epochs=2, seeds=1, rounds=1, flat_pairs=1,
+                 arms=args.arms or "softmax-ce,momentum")
+    s["arms"] = s["arms"].split(",") if s["arms"] else None
+    s["sections"] = [x for x in args.sections.split(",") if x]
+    unknown = sorted(set(s["sections"]) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown perf section(s) {unknown}; valid: {', '.join(SECTIONS)}")
+    return s
+
+
+def _log(msg: str) -> None:
+    print(f"[perf {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _core(x, y, s) -> dict:
+    from .budget import epoch_budget
+    from .core import compare
+    rows = [compare(x, y, b, 1, repeats=s["repeats"]).record() for b in (64, 1024)]
+    missed = [r["batch"] for r in rows if r["target"] and r["ratio"] > r["target"]]
+    budget = [epoch_budget(x, y, b, 1, repeats=max(1, s["repeats"] - 1)) for b in missed]
+    return {"rows": rows, "budget": budget}
+
+
+def _peers(x, y, s) -> dict:
+    from bench.runner import load_data
+
+    from .machine import blas_limits
+    from .peerloss import equal_start_losses
+    from .peers import compare_peers
+    out = {"timing": compare_peers(x, y, 64, 1, repeats=s["repeats"])}
+    digits = load_data("mnist-5k", 0, "global", None, "float32")
+    with blas_limits(1), _torch_threads(1):
+        out["losses"] = {
+            "benchmark data (random labels)": equal_start_losses(x, y, 64),
+            "mnist-5k (real digits, 3,600 rows)": equal_start_losses(
+                digits.x_train, digits.y_train, 64)}
+    return out
+
+
+class _torch_threads:
+    def __init__(self, n):
+        self.n, self.saved = n, None
+
+    def __enter__(self):
+        try:
+            import torch
+        except ImportError:
+            return self
+        self.saved = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import torch
+            torch.set_num_threads(self.saved)
+
+
+def _harness(s) -> dict:
+    from .harness import ablation_subset, import_seconds, measure_harness
+    exp = ablation_subset(epochs=s["epochs"], arms=s["arms"])
+    out = measure_harness(exp, seeds=tuple(range(s["seeds"])), rounds=s["rounds"],
+                          parallel_jobs=s["jobs"])
+    out["imports"] = import_seconds()
+    return out
+
+
+def _flat(x, y, s) -> dict:
+    from .flatcheck import compare_with_revision
+    from .flatspeed import flat_speed
+    out = {"speed": [flat_speed(x, y, 64, pairs=s["flat_pairs"])]}
+    try:
+        out["identity"] = compare_with_revision()
+    except Exception as exc:  # no git, or not a checkout: compare within this revision
+        from .flatcheck import histories, same_bits
+        out["identity"] = {"revision": f"unavailable ({type(exc).__name__}: {exc})",
+                           "flat_vs_detached": same_bits(histories(False), histories(True))}
+    return out
+
+
+def run(args) -> int:
+    from . import markdown
+    from .core import make_data
+    from .machine import blas_info, blas_limits, machine_info
+    s = _settings(args)
+    started = time.time()
+    argv = sys.argv[1:]
+    prog = "python -m bench" if argv[:1] == ["perf"] else "python -m bench.perf"
+    record = {"command": " ".join([prog, *map(shlex.quote, argv)]),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "settings": s,
+              "machine": machine_info(), "sections": {}}
+    if not os.environ.get("OPENBLAS_CORETYPE"):
+        _log("warning: OPENBLAS_CORETYPE is not set (figures here are recorded with "
+             "OPENBLAS_CORETYPE=Haswell); the BLAS picks its kernels by itself")
+    with blas_limits(1):
+        record["blas_1_thread"] = blas_info()
+    record["blas_default"] = blas_info()
+    x, y = make_data(s["samples"])
+    for name in [n for n in RUN_ORDER if n in s["sections"]]:
+        _log(f"{name} ...")
+        t0 = time.perf_counter()
+        if name == "core":
+            result = _core(x, y, s)
+        elif name == "peers":
+            result = _peers(x, y, s)
+        elif name == "harness":
+            result = _harness(s)
+        elif name == "memory":
+            from .memory import measure_memory
+            result = measure_memory(epochs=1)
+        else:
+            result = _flat(x, y, s)
+        result["section_seconds"] = time.perf_counter() - t0
+        record["sections"][name] = result
+        _log(f"{name} done in {result['section_seconds']:.0f}s")
+    record["machine_after"] = machine_info()
+    record["duration_s"] = time.time() - started
+    os.makedirs(args.results_dir, exist_ok=True)
+    json_path = os.path.join(args.results_dir, "perf.json")
+    with open(json_path, "w") as fh:
+        json.dump(record, fh, indent=1, default=str)
+    md_path = os.path.join(args.results_dir, "perf.md")
+    with open(md_path, "w") as fh:
+        fh.write(markdown.render(record))
+    _log(f"wrote {md_path} and {json_path} ({record['duration_s']:.0f}s)")
+    return 0

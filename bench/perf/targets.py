@@ -1,0 +1,138 @@
+"""Each target of ``python -m bench perf``: met or not, on which figure, and what limits it.
+
+Single-threaded work (core, peers, harness overhead, flat) is judged on process CPU time:
+on a shared machine wall time also counts the time spent waiting for a core, which is not
+the code's. Scaling is judged on wall time (it is about using both cores).
+"""
+
+from __future__ import annotations
+
+import statistics
+
+__all__ = ["evaluate"]
+
+
+def _core(rows, budget) -> list[dict]:
+    out = []
+    for r in rows:
+        if not r.get("target"):
+            continue
+        met = r["cpu_ratio"] <= r["target"]
+        limit = ""
+        for b in budget:
+            if b["batch"] == r["batch"] and not met:
+                pieces = sorted(((p["overhead_s"], n) for n, p in b["pieces"].items()),
+                                reverse=True)[:4]
+                floor = sum(p["floor_s"] for p in b["pieces"].values())
+                limit = (f"floor {floor * 1e3:.0f} ms/epoch; beyond it: " + ", ".join(
+                    f"{n} {s * 1e3:.0f} ms" for s, n in pieces) +
+                    " (elementwise numpy passes over batch-sized arrays and Python per step)")
+        out.append({"what": f"nn_core epoch / floor, batch {r['batch']}",
+                    "target": f"<= {r['target']}",
+                    "measured": f"{r['cpu_ratio']:.2f} CPU ({r['ratio']:.2f} wall)",
+                    "met": met, "limit": limit})
+    return out
+
+
+def _peers(timing, core_rows) -> list[dict]:
+    out = []
+    steps = -(-timing["samples"] // timing["batch"])
+    own = timing["nn_core_cpu_s"] / steps * 1e6
+    row = next((r for r in core_rows if r["batch"] == timing["batch"]), None)
+    floor = (statistics.median(row["floor_cpu_s"]) / -(-row["samples"] // row["batch"]) * 1e6
+             if row else None)
+    for name, p in timing["peers"].items():
+        if p.get("skipped"):
+            continue
+        ratio = p["cpu_median_s"] / timing["nn_core_cpu_s"]
+        met = ratio >= 2
+        per_step = p["cpu_median_s"] / steps * 1e6
+        limit = "" if met else (
+            f"{name} takes {per_step:.0f} us CPU per step, nn_core {own:.0f} us"
+            + (f" = {own / floor:.2f}x its matrix-product floor ({floor:.0f} us); 2x needs "
+               f"<= {per_step / 2 / floor:.2f}x the floor (the batch-64 overhead above)"
+               if floor else ""))
+        out.append({"what": f"{name} epoch / nn_core epoch (batch 64)", "target": ">= 2x",
+                    "measured": f"{ratio:.2f}x CPU ({p['median_s'] / timing['nn_core_s']:.2f}x "
+                                "wall)", "met": met, "limit": limit})
+    return out
+
+
+def _harness(h) -> list[dict]:
+    out = []
+    cpu_pct = h["overhead_cpu_pct"]
+    pieces, runs = h["pieces"], h["runs"]
+
+    def ms(prefix):  # CPU ms per run
+        return sum(v["cpu_s"] for k, v in pieces.items() if k.startswith(prefix)) / runs * 1e3
+    per_run = h["attributed_tracking_cpu_s"] / runs
+    run_cpu = h["untracked_cpu_s"] / runs
+    limit = "" if cpu_pct <= h["target_pct"] else (
+        f"CPU per run: learning-curve PNG (matplotlib) {ms('learning curve plot'):.0f} ms, "
+        f"MLflow calls {ms('mlflow.'):.0f} ms, weights "
+        f"{ms('weights save') + ms('artifact copy'):.0f} ms, against {run_cpu * 1e3:.0f} ms "
+        f"of training and evaluation per run; {h['target_pct']:g}% would need runs of "
+        f">= {per_run / (h['target_pct'] / 100):.0f} s CPU, or no per-run PNG")
+    out.append({"what": "harness tracking overhead (jobs 1)", "target": f"<= {h['target_pct']:g}%",
+                "measured": f"{cpu_pct:.1f}% CPU ({h['overhead_pct']:.1f}% wall; "
+                            f"{100 * per_run / run_cpu:.1f}% CPU in the timed pieces)",
+                "met": cpu_pct <= h["target_pct"], "limit": limit})
+    sc = h.get("scaling")
+    if sc:
+        met = sc["speedup"] >= sc["target"]
+        load = "/".join(f"{v:.1f}" for v in sc["load_before"] + sc["load_after"])
+        limit = "" if met else (
+            f"the runs got {sc['serial_cores_used']:.2f} core(s) with --jobs 1 and "
+            f"{sc['parallel_cores_used']:.2f} with --jobs {sc['jobs']} (CPU s per wall s), "
+            f"load average {load} (before/after each --jobs {sc['jobs']} pass) on "
+            f"{h.get('cpus', '?')} cores: other processes held them; the run order allows "
+            f"{sc['order_bound']:.2f}x")
+        out.append({"what": f"parallel speed-up, --jobs {sc['jobs']} vs 1", "target":
+                    f">= {sc['target']}x", "measured": f"{sc['speedup']:.2f}x wall",
+                    "met": met, "limit": limit})
+    return out
+
+
+def _memory(m) -> list[dict]:
+    met = m["peak_above_data_mb"] <= m["target_mb"]
+    return [{"what": "peak memory above the data (MNIST-sized run)",
+             "target": f"<= {m['target_mb']} MB",
+             "measured": f"{m['peak_above_data_mb']:.0f} MB (peak RSS {m['peak_rss_mb']:.0f} MB,"
+                         f" data {m['data_mb']:.0f} MB)", "met": met,
+             "limit": "" if met else f"tracemalloc peak above data "
+                                     f"{m['traced_peak_above_data_mb']:.0f} MB"}]
+
+
+def _flat(f) -> list[dict]:
+    """Judged at batch 64, where the optimizer step is a visible share of the epoch (at
+    batch 1024 it is ~1%: the figures are shown, not judged)."""
+    s = next((s for s in f["speed"] if s["batch"] == 64), None)
+    if s is None:
+        return []
+    same = not f["identity"].get("flat_vs_detached") and s["same_loss"]
+    faster = s["cpu_ratio"] < 1 and s["step_cpu_ratio"] < 1
+    return [{"what": "flat parameter storage, batch 64 (adopted if faster)",
+             "target": "faster epoch, bit-identical",
+             "measured": f"epoch {s['cpu_ratio']:.3f}x CPU ({s['pairs_flat_faster_cpu']}/"
+                         f"{s['pairs']} pairs faster), optimizer step {s['step_cpu_ratio']:.2f}x; "
+                         f"{'bit-identical' if same else 'NOT bit-identical'}",
+             "met": faster and same,
+             "limit": "" if faster else "the optimizer step is "
+                      f"{s['per_param_step_cpu_s'] / s['per_param_cpu_s']:.0%} of the epoch; "
+                      "flat storage removes per-parameter calls, not memory traffic"}]
+
+
+def evaluate(record: dict) -> list[dict]:
+    sec = record["sections"]
+    out = []
+    if "core" in sec:
+        out += _core(sec["core"]["rows"], sec["core"]["budget"])
+    if "peers" in sec:
+        out += _peers(sec["peers"]["timing"], sec.get("core", {}).get("rows", []))
+    if "harness" in sec:
+        out += _harness({**sec["harness"], "cpus": record["machine"]["cpus"]})
+    if "memory" in sec:
+        out += _memory(sec["memory"])
+    if "flat" in sec:
+        out += _flat(sec["flat"])
+    return out

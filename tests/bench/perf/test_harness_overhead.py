@@ -1,0 +1,76 @@
+"""The harness-overhead measurement on a tiny run: sane structure, the same metrics with
+tracking on and off, and no more MLflow round trips per run than needed."""
+
+import math
+
+import pytest
+
+from bench.perf.harness import ablation_subset, measure_harness
+from bench.perf.harness_summary import order_bound
+from bench.perf.markdown import render
+from bench.perf.targets import evaluate
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    exp = ablation_subset(epochs=2, arms=["softmax-ce", "momentum"], dataset="digits")
+    return measure_harness(exp, seeds=(0, 1), rounds=1, parallel_jobs=2)
+
+
+def test_structure_is_sane(tiny):
+    assert tiny["runs"] == 4 and tiny["dataset"] == "digits" and tiny["epochs"] == [2]
+    kinds = [(p["kind"], p["jobs"]) for p in tiny["passes"]]
+    assert kinds == [("tracked", 1), ("untracked", 1), ("untracked", 2)]
+    for key in ("tracked_wall_s", "untracked_wall_s", "tracked_cpu_s", "untracked_cpu_s",
+                "overhead_pct", "overhead_cpu_pct", "attributed_overhead_pct",
+                "tracking_s_per_run", "mean_run_s"):
+        assert math.isfinite(tiny[key]), key
+    assert tiny["tracked_wall_s"] > 0 and tiny["untracked_wall_s"] > 0
+    assert tiny["scaling"]["jobs"] == 2 and tiny["scaling"]["speedup"] > 0
+    assert 1 <= tiny["scaling"]["order_bound"] <= 2
+    # the --jobs 2 pass's workers were reaped, so their CPU time is counted
+    assert tiny["passes"][2]["workers_cpu_s"] > 0
+    assert 0 < tiny["scaling"]["parallel_cores_used"] <= 2.5
+
+
+def test_tracking_off_gives_the_same_metrics_as_tracking_on(tiny):
+    assert tiny["metrics_mismatch"] == []
+
+
+def test_tracked_pass_pieces_are_attributed(tiny):
+    pieces = tiny["pieces"]
+    assert pieces["learning curve plot"]["calls"] == 4
+    assert pieces["weights save"]["calls"] == 4
+    assert pieces["training (Trainer.fit)"]["calls"] == 4
+    whole, fit = pieces["whole run (runner.execute)"], pieces["training (Trainer.fit)"]
+    assert whole["wall_s"] >= fit["wall_s"]
+
+
+def test_mlflow_round_trips_per_run(tiny):
+    """create_run, params, metrics+tags, set_terminated: four calls per child run and no
+    get_run (the artifact URI comes from create_run)."""
+    pieces, runs = tiny["pieces"], tiny["runs"]
+    assert "mlflow.get_run" not in pieces
+    assert pieces["mlflow.create_run"]["calls"] == runs + 1          # + the parent
+    assert pieces["mlflow.set_terminated"]["calls"] == runs + 1
+    # children: params, metrics+tags; parent: params, failed-runs tag
+    assert pieces["mlflow.log_batch"]["calls"] == 2 * runs + 2
+
+
+def test_report_states_every_target(tiny):
+    record = {"command": "test", "started": "now", "duration_s": 1.0, "settings": {},
+              "machine": {"cpus": 2, "cpu": "x", "platform": "p", "python": "3", "numpy": "2",
+                          "loadavg_1_5_15": [1, 1, 1], "env": {}},
+              "machine_after": {"loadavg_1_5_15": [1, 1, 1]}, "blas_1_thread": [],
+              "blas_default": [], "sections": {"harness": tiny}}
+    targets = evaluate(record)
+    assert [t["what"].split(" ")[0] for t in targets] == ["harness", "parallel"]
+    for t in targets:
+        assert t["met"] or t["limit"], t  # a missed target always says what limits it
+    md = render(record)
+    assert "## 3. Harness overhead" in md and "## 4. Parallel scaling" in md
+
+
+def testorder_bound():
+    assert order_bound([1, 1, 1, 1], 2) == 2
+    assert order_bound([1, 1, 4], 2) == pytest.approx(6 / 5)

@@ -23,6 +23,8 @@ import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from pathlib import Path
 
+from bench.report import write_atomic
+
 REPO = Path(__file__).resolve().parents[1]
 TESTS = "tests/bench/reliability"
 
@@ -128,19 +130,6 @@ def build(recs: list[dict], results: dict[str, str], seconds: float | None, comm
     return "\n".join(lines) + "\n", ok and totals["failed"] == 0 and totals["error"] == 0
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--log", type=Path, help="JSON lines from an earlier run (skip running)")
@@ -162,7 +151,7 @@ def main(argv=None) -> int:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
                                 text=True).stdout.strip() or "unknown"
         text, ok = build(records(log), outcomes(junit), seconds, commit)
-    write_atomic(args.out, text)
+    write_atomic(str(args.out), text)
     print(f"wrote {args.out}" + ("" if ok else " (some tests failed or something was lost)"),
           file=sys.stderr)
     return 0 if ok else 1

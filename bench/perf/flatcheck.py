@@ -124,7 +124,7 @@ def compare_with_revision(revision: str | None = None, repo: str | None = None) 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([tmp, repo])}
         subprocess.run([sys.executable, "-m", "bench.perf.flatcheck", out], env=env,
                        check=True, cwd=tmp, capture_output=True)
-        with np.load(out) as data:
+        with np.load(out, allow_pickle=False) as data:
             reference = _unflatten(data)
     flat, detached = histories(detach=False), histories(detach=True)
     return {"revision": revision, "configs": sorted(CONFIGS),

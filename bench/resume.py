@@ -25,6 +25,8 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 
+from .process import boot_id, pid_exists, start_ticks
+
 __all__ = ["OWNER_TAGS", "process_identity", "owner_state", "structure_hash",
            "ResumeConflict", "ResumePlan", "plan_resume", "reap_orphans", "running_runs",
            "RunningRun", "mark_killed"]
@@ -40,45 +42,11 @@ class ResumeConflict(ValueError):
 
 # -- who holds a run ----------------------------------------------------------------------------
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as fh:
-            return fh.read().strip()
-    except OSError:
-        return None
-
-
-def _start_ticks(pid: int) -> str | None:
-    """Field 22 of /proc/PID/stat (start time since boot); None where /proc is missing."""
-    stat = _read(f"/proc/{pid}/stat")
-    if not stat:
-        return None
-    # The command name (field 2) may hold spaces or parentheses: split after the last ')'.
-    fields = stat[stat.rfind(")") + 2:].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def _boot_id() -> str | None:
-    return _read("/proc/sys/kernel/random/boot_id")
-
-
 def process_identity(pid: int | None = None) -> dict[str, str]:
     """Owner tags naming this process (or ``pid`` on this host)."""
     pid = os.getpid() if pid is None else pid
     return {"bench.host": socket.gethostname(), "bench.pid": str(pid),
-            "bench.process_start": _start_ticks(pid) or "", "bench.boot_id": _boot_id() or ""}
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+            "bench.process_start": start_ticks(pid) or "", "bench.boot_id": boot_id() or ""}
 
 
 def owner_state(tags: dict[str, str]) -> tuple[str, str]:
@@ -89,12 +57,12 @@ def owner_state(tags: dict[str, str]) -> tuple[str, str]:
     if host != socket.gethostname():
         return "unknown", f"held by pid {pid} on host {host}, which cannot be checked from here"
     boot = tags.get("bench.boot_id")
-    if boot and _boot_id() and boot != _boot_id():
+    if boot and boot_id() and boot != boot_id():
         return "orphaned", f"pid {pid} was running before this machine rebooted"
-    if not _pid_exists(int(pid)):
+    if not pid_exists(int(pid)):
         return "orphaned", f"pid {pid} on {host} is no longer running"
     started = tags.get("bench.process_start")
-    now = _start_ticks(int(pid))
+    now = start_ticks(int(pid))
     if started and now and started != now:
         return "orphaned", f"pid {pid} on {host} now belongs to another process"
     return "alive", f"pid {pid} on {host} is running"

@@ -17,6 +17,8 @@ import socket
 import warnings
 from dataclasses import dataclass
 
+from ..process import is_alive, start_ticks
+
 __all__ = ["OUTCOME_ATTR", "counts", "counted_trials", "remaining", "recover_stale_trials",
            "worker_identity", "budget_state", "claim", "retry_trial", "is_retry_of",
            "RetryDeadTrial"]
@@ -28,26 +30,10 @@ FAIL_REASON = "fail_reason"      # system attr on trials that failed without an 
 MAX_RETRIES = 3                  # a trial whose workers keep dying is given up after this
 
 
-def _stat(pid: int) -> list[str] | None:
-    """Fields 3.. of ``/proc/PID/stat`` (Linux): state first, start time at index 19."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        stat = f.read().decode(errors="replace")
-    return stat.rsplit(")", 1)[-1].split()
-
-
-def _process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid``, to tell a reused pid from the original."""
-    try:
-        fields = _stat(pid)
-    except OSError:
-        return None
-    return fields[19] if len(fields) > 19 else None
-
-
 def worker_identity(trial_number: int | None = None) -> dict:
     """What recovery needs to tell whether the worker running a trial is still alive."""
     ident = {"host": socket.gethostname(), "pid": os.getpid(),
-             "pid_started": _process_start(os.getpid())}
+             "pid_started": start_ticks(os.getpid())}
     if trial_number is not None:
         ident["pid_trial"] = trial_number  # the identity belongs to this trial, not a retry's
     return ident
@@ -100,24 +86,6 @@ def claim(study, trial_number: int, budget: int) -> bool:
     taken = sum(1 for t in study.get_trials(deepcopy=False)
                 if t.number <= trial_number and (t.state in live or counts(t)))
     return taken <= budget
-
-
-def _alive(pid: int, started: str | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        fields = _stat(pid)
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # no /proc: trust kill(0)
-    if fields and fields[0] in ("Z", "X"):
-        return False  # killed, not yet reaped by its parent
-    return started is None or len(fields) <= 19 or fields[19] == started
 
 
 def is_retry_of(trial) -> int | None:
@@ -189,7 +157,7 @@ def recover_stale_trials(study, on_stale=lambda trial: None) -> list[int]:
         owner = attrs.get("pid_trial", trial.number if is_retry_of(trial) is None else None)
         if host != me or pid is None or owner != trial.number:
             continue
-        if _alive(int(pid), attrs.get("pid_started")):
+        if is_alive(int(pid), attrs.get("pid_started")):
             continue
         try:
             storage.set_trial_system_attr(trial._trial_id, FAIL_REASON, "worker died")

@@ -50,8 +50,10 @@ def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     import mlflow
     parent = tracker.client.get_run(parent_id)
     mlflow.set_tracking_uri(tracker.uri)  # search_runs reads the process-wide store
-    df = mlflow.search_runs(
-        experiment_ids=[parent.info.experiment_id],
+    # Through the tracker's retry, like every client call: a store that is briefly locked or
+    # unreachable while the tables are built must not lose the finished ablation's report.
+    df = tracker._retry(
+        "search_runs", mlflow.search_runs, experiment_ids=[parent.info.experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{parent_id}'",
         max_results=50000, output_format="pandas")
     if df.empty:

@@ -137,6 +137,29 @@ def test_load_runs_has_one_row_per_child_with_its_final_metrics(quick_run):
         assert r.epochs_run == child.data.metrics["epochs_run"]
 
 
+def test_load_runs_rides_out_a_locked_store(quick_run, monkeypatch):
+    """The read behind the tables goes through the tracker's retry: a store that is locked
+    for a moment (here: the first search fails as SQLite's lock does) costs a retry, not
+    the report."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import TEMPORARILY_UNAVAILABLE
+    real, calls = mlflow.search_runs, []
+
+    def locked_once(*args, **kwargs):
+        calls.append(kwargs.get("filter_string"))
+        if len(calls) == 1:
+            raise MlflowException("(sqlite3.OperationalError) database is locked",
+                                  error_code=TEMPORARILY_UNAVAILABLE)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mlflow, "search_runs", locked_once)
+    tracker = Tracker(quick_run.uri, retry_seconds=30)
+    runs = load_runs(tracker, quick_run.parent.info.run_id)
+    assert len(calls) == 2 and tracker.retries == 1
+    assert len(runs) == len(QUICK_ARMS) * len(QUICK_SEEDS)
+
+
 def test_stored_structure_is_the_selected_arms_with_rewired_comparisons(quick_run):
     structure = load_structure(Tracker(quick_run.uri), quick_run.parent.info.run_id)
     assert [a["name"] for a in structure["arms"]] == list(QUICK_ARMS)

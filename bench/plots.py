@@ -14,6 +14,8 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 
+from .run_curve import learning_curve  # one run's curve; imported from here by its callers
+
 __all__ = [
     "LOSS_NAMES",
     "ablation_chart",
@@ -33,16 +35,17 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, path: str, dpi: int = 110) -> str:
-    """Write ``fig`` to ``path`` atomically (readers never see half a PNG) and close it."""
-    plt = _pyplot()
+def save_figure(fig, path: str, dpi: int = 110, **savefig_kwargs) -> str:
+    """Write ``fig`` to ``path`` atomically (readers never see half a PNG) and close it
+    (a bare ``Figure``, which pyplot does not hold, is simply dropped)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = f"{path}.tmp.png"
     try:
-        fig.savefig(tmp, dpi=dpi)
+        fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
+        if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot
+            _pyplot().close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
@@ -62,33 +65,6 @@ def _maybe_log(ax, values) -> None:
     vals = [v for v in values if _finite(v)]
     if vals and min(vals) > 0 and max(vals) / min(vals) > 20:
         ax.set_yscale("log")
-
-
-def learning_curve(history: list[dict], title: str, path: str) -> str:
-    """One run: training and validation loss, and validation accuracy, against epoch."""
-    plt = _pyplot()
-    epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
-    train = [r["train_loss"] for r in history]
-    ax_loss.plot(epochs, train, label="training (mean over the epoch)")
-    val = [(r["epoch"], r["val_loss"], r["val_accuracy"]) for r in history
-           if _finite(r["val_loss"])]
-    marker = "o-" if len(val) <= 30 else "-"
-    if val:
-        ax_loss.plot([v[0] for v in val], [v[1] for v in val], marker, label="validation")
-        ax_acc.plot([v[0] for v in val], [100 * v[2] for v in val], marker, color="C1")
-    else:
-        ax_acc.text(0.5, 0.5, "no validation checks", ha="center", va="center",
-                    transform=ax_acc.transAxes, color="0.4")
-    _maybe_log(ax_loss, train + [v[1] for v in val])
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_loss.legend(fontsize=8)
-    ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)", title="validation accuracy")
-    for ax in (ax_loss, ax_acc):
-        _integer_epochs(ax)
-        ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    return save_figure(fig, path, dpi=90)
 
 
 def _styles(n: int) -> list[dict]:

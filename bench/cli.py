@@ -255,12 +255,18 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from .doctor import redact
+def run_plan(args):
+    """The experiment, seeds and worker count ``bench run`` uses for ``args`` (also what
+    ``python -m bench.perf harness`` measures for ``run ablation``)."""
     from .executor import default_jobs
     experiment = prepare_experiment(args)
     seeds = args.seeds if args.seeds is not None else list(range(2 if args.quick else 5))
-    jobs = args.jobs or default_jobs()
+    return experiment, seeds, args.jobs or default_jobs()
+
+
+def cmd_run(args) -> int:
+    from .doctor import redact
+    experiment, seeds, jobs = run_plan(args)
     _preflight(args)  # before the heavy imports below: a bad store fails in a second
 
     from .runner import load_data

@@ -152,6 +152,8 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                       "bench.arm": spec.arm, "bench.seed": str(spec.seed),
                       "bench.run_key": spec.key, "bench.dataset": spec.config.dataset})
             open_runs[spec.key] = run_id
+            # Params now, not with the final metrics (one call fewer): a run whose process
+            # dies before it ends keeps them.
             tracker.log_params(run_id, {**spec.config.as_params(), "seed": spec.seed,
                                         "data_seed": spec.data_seed})
             for old in (plan.stale.pop(spec.key, []) if plan is not None else []):

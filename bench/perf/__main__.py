@@ -3,6 +3,9 @@
     python -m bench.perf core     epoch time against the matrix-product floor (batch 64, 1024)
     python -m bench.perf budget   where the time beyond the floor goes, piece by piece
     python -m bench.perf peers    nn_core against scikit-learn and PyTorch (batch 64)
+    python -m bench.perf harness  tracking overhead on the default ablation (the target
+                                  figure), the per-run breakdown and parallel scaling;
+                                  prints perf.md's sections, writes files only with --out
     python -m bench.perf all      everything, written to results/perf.md and perf.json
                                   (the same as ``python -m bench perf``)
 
@@ -27,8 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
-    from .suite import add_arguments
+    from .suite import add_arguments, add_harness_arguments
     add_arguments(sub.add_parser("all", help="every benchmark; writes perf.md and perf.json"))
+    h = sub.add_parser("harness", help="tracking overhead on the default ablation, per-run "
+                       "breakdown, parallel scaling")
+    add_harness_arguments(h)
+    h.add_argument("--quick", action="store_true", help="smoke-sized (not judged)")
+    h.add_argument("--out", metavar="DIR", help="also write perf.md and perf.json (harness "
+                   "section only) into DIR")
     for name, what in (("core", "nn_core epoch against its matrix-product floor"),
                        ("budget", "per-piece time of an nn_core epoch against the floor's"),
                        ("peers", "nn_core against scikit-learn and PyTorch (if installed)")):
@@ -66,11 +75,24 @@ def _run(command: str, x, y, batches, threads, repeats, machine) -> list:
     return rows
 
 
+def _harness(args) -> int:
+    from .markdown import render
+    from .suite import measure, write
+    args.sections = "harness"
+    record = measure(args)
+    print(render(record))
+    if args.out:
+        write(record, args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "all":
         from .suite import run
         return run(args)
+    if args.command == "harness":
+        return _harness(args)
     from .core import make_data
     record = {"command": args.command, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "machine": machine_info()}

@@ -1,4 +1,8 @@
-"""What tracking costs, and what a second worker gains: the same runs, side by side.
+"""Where a tracked run's time goes, and what a second worker gains, on shortened runs.
+
+This is the per-run breakdown (the tracking-overhead target is judged on the default
+ablation, in ``bench.perf.ablation_overhead``): short runs at ``jobs=1`` make the per-run
+costs of tracking visible and let ``bench.perf.attribution`` time every piece in-process.
 
 * tracked: ``bench.session.run_experiment`` into a SQLite store made beforehand (MLflow
   parent and child runs, params, metric histories, tags, weights and learning-curve
@@ -24,7 +28,8 @@ import tempfile
 import time
 import uuid
 
-__all__ = ["ablation_subset", "measure_harness", "import_seconds", "COMPARED_METRICS"]
+__all__ = ["ablation_subset", "measure_harness", "import_seconds", "tracked_pass",
+           "untracked_pass", "tracked_metrics_match", "prepare", "COMPARED_METRICS"]
 
 # Final metrics that must agree between tracked and untracked runs (run_seconds is a timing).
 COMPARED_METRICS = ("test_loss", "test_accuracy", "final_val_loss", "final_val_accuracy",
@@ -64,16 +69,16 @@ def _elapsed(start) -> dict:
             "workers_cpu_s": now[3] - start[3], "load_before": start[2], "load_after": now[2]}
 
 
-def tracked_pass(experiment, seeds, tracker, attribute: bool = False) -> dict:
+def tracked_pass(experiment, seeds, tracker, attribute: bool = False, jobs: int = 1) -> dict:
     from bench.session import run_experiment
 
     from .attribution import attributed
     name = f"perf-{uuid.uuid4().hex[:8]}"
     with attributed() if attribute else _nothing() as pieces:
         start = _clock()
-        parent = run_experiment(experiment, tracker, seeds=list(seeds), jobs=1, quiet=True,
+        parent = run_experiment(experiment, tracker, seeds=list(seeds), jobs=jobs, quiet=True,
                                 experiment_name=name, fresh=True)
-        out = {"kind": "tracked", "jobs": 1, **_elapsed(start)}
+        out = {"kind": "tracked", "jobs": jobs, **_elapsed(start)}
     out.update(parent=parent, experiment_name=name, pieces=pieces or {})
     return out
 
@@ -139,18 +144,25 @@ def import_seconds() -> dict:
     return {"mlflow_s": float(out[0]), "matplotlib_s": float(out[1])}
 
 
-def measure_harness(experiment, seeds=(0, 1), rounds: int = 2, parallel_jobs: int = 2,
-                    store_dir: str | None = None) -> dict:
-    """Tracked (jobs 1), untracked (jobs 1) and untracked (``parallel_jobs``) passes."""
+def prepare(experiment, store_dir: str):
+    """Load the data set, import matplotlib and open a fresh SQLite store in ``store_dir``,
+    all before any pass (each is once per invocation; ``import_seconds`` times the imports)."""
     from bench.plots import _pyplot
     from bench.runner import load_data
     from bench.tracking import Tracker
     cfg = experiment.arms[0].config
     load_data(cfg.dataset, 0, cfg.standardize, None, cfg.dtype)
     _pyplot()
+    tracker = Tracker(f"sqlite:///{store_dir}/mlflow.db")
+    tracker.client.search_experiments()  # schema migrations: once, outside the timing
+    return tracker
+
+
+def measure_harness(experiment, seeds=(0, 1), rounds: int = 2, parallel_jobs: int = 2,
+                    store_dir: str | None = None) -> dict:
+    """Tracked (jobs 1), untracked (jobs 1) and untracked (``parallel_jobs``) passes."""
     with tempfile.TemporaryDirectory(prefix="bench-perf-", dir=store_dir) as tmp:
-        tracker = Tracker(f"sqlite:///{tmp}/mlflow.db")
-        tracker.client.search_experiments()  # schema migrations: once, outside the timing
+        tracker = prepare(experiment, tmp)
         kinds = [("tracked", 1), ("untracked", 1)]
         if parallel_jobs and parallel_jobs > 1:
             kinds.append(("untracked", parallel_jobs))

@@ -11,7 +11,7 @@ import platform
 
 import numpy as np
 
-__all__ = ["blas_limits", "blas_info", "machine_info"]
+__all__ = ["blas_limits", "blas_info", "machine_info", "torch_threads"]
 
 
 def blas_limits(threads: int | None):
@@ -22,6 +22,27 @@ def blas_limits(threads: int | None):
     """
     from threadpoolctl import threadpool_limits
     return threadpool_limits(limits=threads, user_api="blas")
+
+
+class torch_threads:
+    """A context setting PyTorch's intra-op threads to ``n``, if torch is installed."""
+
+    def __init__(self, n):
+        self.n, self.saved = n, None
+
+    def __enter__(self):
+        try:
+            import torch
+        except ImportError:
+            return self
+        self.saved = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import torch
+            torch.set_num_threads(self.saved)
 
 
 def blas_info() -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .markdown_harness import harness_sections
 from .report import blas_line
 from .targets import evaluate
 
@@ -33,10 +34,15 @@ def _header(r: dict) -> list[str]:
     ]
 
 
+def _verdict(met) -> str:
+    return "not judged" if met is None else "met" if met else "**missed**"
+
+
 def _targets(r: dict) -> list[str]:
-    rows = [[t["what"], t["target"], t["measured"], "met" if t["met"] else "**missed**",
-             t["limit"]] for t in evaluate(r)]
-    return ["## Targets", "", "Judged on process CPU time for single-threaded work (robust to "
+    rows = [[t["what"], t["target"], t["measured"], _verdict(t["met"]), t["limit"]]
+            for t in evaluate(r)]
+    return ["## Targets", "", "Judged on process CPU time for single-threaded work and on the CPU "
+            "time of the process and its workers for the tracking overhead (robust to "
             "waiting for a core on a shared machine; wall time in brackets), on wall time "
             "for parallel scaling.", "",
             *_table(["what", "target", "measured", "", "what limits it"], rows)]
@@ -95,59 +101,6 @@ def _peers(p: dict) -> list[str]:
         "equal behaviour shows on the real digits.", ""]
 
 
-def _harness(h: dict) -> list[str]:
-    passes = [[i + 1, p["kind"], p["jobs"], f"{p['wall_s']:.1f}", f"{p['cpu_s']:.1f}",
-               f"{p['load_before']:.1f} -> {p['load_after']:.1f}"]
-              for i, p in enumerate(h["passes"])]
-    pieces = [[k, f"{v['calls']:.0f}", f"{v['wall_s']:.2f}", f"{v['cpu_s']:.2f}",
-               f"{v['wall_s'] / h['runs'] * 1e3:.1f}"]
-              for k, v in sorted(h["pieces"].items(), key=lambda kv: -kv[1]["wall_s"])]
-    out = ["## 3. Harness overhead: tracked against untracked runs (jobs 1)", "",
-           f"Ran: `{h['experiment']}`, {len(h['arms'])} arms x {len(h['seeds'])} seeds = "
-           f"{h['runs']} runs on {h['dataset']}, epochs {h['epochs']} (eval every 10, early "
-           f"stopping as configured); mean untracked run {h['mean_run_s']:.2f} s. Tracked = "
-           "`run_experiment` into a fresh SQLite store; untracked = `executor.run_all`, no "
-           "tracker, `out_dir=None`.", "",
-           *_table(["pass", "kind", "jobs", "wall s", "CPU s", "load avg"], passes),
-           f"Overhead: **{h['overhead_cpu_pct']:.1f}% CPU**, {h['overhead_pct']:.1f}% wall "
-           f"(medians: tracked {h['tracked_wall_s']:.1f} s / {h['tracked_cpu_s']:.1f} s CPU, "
-           f"untracked {h['untracked_wall_s']:.1f} s / {h['untracked_cpu_s']:.1f} s CPU); the "
-           f"timed tracking pieces below add up to "
-           f"{100 * h['attributed_tracking_cpu_s'] / h['untracked_cpu_s']:.1f}% CPU, "
-           f"{h['attributed_overhead_pct']:.1f}% wall ({h['tracking_s_per_run'] * 1e3:.0f} ms "
-           "per run); the rest is the session's own bookkeeping.", "",
-           f"Metrics of tracked and untracked runs (final metrics, train_loss histories): "
-           f"{'identical' if not h['metrics_mismatch'] else h['metrics_mismatch']}.", "",
-           "Where a tracked pass's time goes (mean per tracked pass):", "",
-           *_table(["piece", "calls", "wall s", "CPU s", "ms per run"], pieces),
-           "A child run costs 4 MLflow calls: `create_run` (with all its tags), `log_batch` "
-           "(params), `log_batch` (metric histories, final metrics and result tags together), "
-           "`set_terminated`; the artifact location comes from `create_run` (no `get_run` per "
-           "artifact). The learning-curve PNG of every run is drawn as before, byte for byte; "
-           "with `--jobs` > 1 matplotlib is imported once, before the workers fork.", ""]
-    imp = h.get("imports")
-    if imp:
-        out += [f"One-off per invocation (fresh interpreter, not in the passes above): import "
-                f"MLflow {imp['mlflow_s']:.2f} s, matplotlib {imp['matplotlib_s']:.2f} s.", ""]
-    sc = h.get("scaling")
-    if sc:
-        out += ["## 4. Parallel scaling (untracked, one BLAS thread per worker)", "",
-                *_table(["jobs 1 wall s", f"jobs {sc['jobs']} wall s", "speed-up",
-                         "bound from run order", "cores used (jobs 1 / jobs "
-                         f"{sc['jobs']})", f"CPU s (jobs 1 / jobs {sc['jobs']})",
-                         "load avg before", "load avg after"],
-                        [[f"{sc['serial_wall_s']:.1f}", f"{sc['parallel_wall_s']:.1f}",
-                          f"{sc['speedup']:.2f}x", f"{sc['order_bound']:.2f}x",
-                          f"{sc['serial_cores_used']:.2f} / {sc['parallel_cores_used']:.2f}",
-                          f"{h['untracked_cpu_s']:.1f} / {sc['parallel_cpu_s']:.1f}",
-                          ", ".join(f"{v:.1f}" for v in sc["load_before"]),
-                          ", ".join(f"{v:.1f}" for v in sc["load_after"])]]),
-                "Cores used = CPU seconds of this process and its workers per wall second: "
-                "what the machine gave the runs. The bound from run order is the speed-up a "
-                "pool handing out these runs in this order could reach on idle cores.", ""]
-    return out
-
-
 def _memory(m: dict) -> list[str]:
     return ["## 5. Peak memory of an MNIST-sized run", "",
             f"`runner.execute` (momentum arm, {m['epochs_run']} epoch(s), validation, test, "
@@ -181,7 +134,7 @@ def _flat(f: dict) -> list[str]:
 def render(record: dict) -> str:
     sec = record["sections"]
     lines = _header(record) + _targets(record)
-    for name, fn in (("core", _core), ("peers", _peers), ("harness", _harness),
+    for name, fn in (("core", _core), ("peers", _peers), ("harness", harness_sections),
                      ("memory", _memory), ("flat", _flat)):
         if name in sec:
             lines += fn(sec[name])

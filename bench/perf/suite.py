@@ -5,9 +5,11 @@ Sections, each measured side by side in this process (or a fresh child for memor
 1. ``core``     nn_core epoch against its matrix-product floor, batch 64 and 1024;
 2. ``peers``    PyTorch (if importable) and scikit-learn, batch 64, and their losses after
                 one epoch from nn_core's start;
-3. ``harness``  tracked against untracked runs of the ablation (jobs 1), with where the
-                tracked time goes;
-4. (scaling)    the untracked runs with ``--jobs 2`` too (part of ``harness``);
+3. ``harness``  tracking overhead on the default ablation (``bench run ablation``'s exact
+                runs and workers, tracked against untracked: the target figure), and
+                tracked against untracked shortened runs at jobs 1 with where the
+                tracked time goes (the per-run breakdown);
+4. (scaling)    the untracked shortened runs with ``--jobs 2`` too (part of ``harness``);
 5. ``memory``   peak memory of an MNIST-sized run, above the data;
 6. ``flat``     flat parameter storage against per-parameter storage, and bit identity.
 
@@ -23,12 +25,29 @@ import shlex
 import sys
 import time
 
-__all__ = ["add_arguments", "run", "SECTIONS"]
+__all__ = ["add_arguments", "add_harness_arguments", "measure", "write", "run", "SECTIONS"]
 
 SECTIONS = ("core", "peers", "harness", "memory", "flat")
 # Run order: peers last, so the harness's worker processes never fork a process that has
 # imported torch (and started its thread pools).
 RUN_ORDER = ("core", "flat", "harness", "memory", "peers")
+
+
+def add_harness_arguments(p) -> None:
+    p.add_argument("--ablation-rounds", type=int, default=2,
+                   help="harness: rounds of tracked / untracked passes of the default "
+                        "ablation, order alternating (default 2: T U U T; 0 skips them)")
+    p.add_argument("--epochs", type=int, default=20,
+                   help="harness breakdown and scaling: every arm's epoch count (default 20; "
+                        "the ablation's own is 50, 100 for the deep arms)")
+    p.add_argument("--seeds", type=int, default=2,
+                   help="harness breakdown and scaling: seeds per arm (default 2)")
+    p.add_argument("--arms", help="harness breakdown and scaling: comma-separated arms "
+                                  "(default: all 13)")
+    p.add_argument("--rounds", type=int, default=2, help="harness breakdown and scaling: "
+                   "interleaved rounds of tracked / untracked / --jobs 2 passes (default 2)")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="harness scaling: parallel workers (default 2)")
 
 
 def add_arguments(p) -> None:
@@ -38,29 +57,28 @@ def add_arguments(p) -> None:
                    help="rows of the MNIST-shaped data for core, peers, flat (default 60000)")
     p.add_argument("--repeats", type=int, default=3,
                    help="timed repeats for core and peers; figures are medians (default 3)")
-    p.add_argument("--epochs", type=int, default=20,
-                   help="harness: every arm's epoch count (default 20; the ablation's own is "
-                        "50, 100 for the deep arms)")
-    p.add_argument("--seeds", type=int, default=2, help="harness: seeds per arm (default 2)")
-    p.add_argument("--arms", help="harness: comma-separated arms (default: all 13)")
-    p.add_argument("--rounds", type=int, default=2,
-                   help="harness: interleaved rounds of tracked / untracked / --jobs 2 passes")
-    p.add_argument("--jobs", type=int, default=2, help="harness: parallel workers (default 2)")
+    add_harness_arguments(p)
     p.add_argument("--flat-pairs", type=int, default=12,
                    help="flat: alternating pairs of batch-64 epochs (default 12)")
     p.add_argument("--results-dir", default="results", help="where perf.md/json go")
     p.add_argument("--quick", action="store_true",
-                   help="smoke-sized: 4000 samples, 1 repeat, 2 arms x 1 seed x 2 epochs, 1 round")
+                   help="smoke-sized: 4000 samples, 1 repeat, 2 arms x 1 seed x 2 epochs, 1 "
+                        "round (the default ablation too: its overhead is then not judged)")
+
+
+DEFAULTS = {"samples": 60_000, "repeats": 3, "flat_pairs": 12, "sections": ",".join(SECTIONS)}
 
 
 def _settings(args) -> dict:
-    s = {k: getattr(args, k) for k in ("samples", "repeats", "epochs", "seeds", "arms",
-                                       "rounds", "jobs", "flat_pairs")}
+    s = {k: getattr(args, k, DEFAULTS.get(k)) for k in (
+        "samples", "repeats", "epochs", "seeds", "arms", "rounds", "jobs", "flat_pairs",
+        "ablation_rounds", "quick")}
     if args.quick:
         s.update(samples=4000, repeats=1, epochs=2, seeds=1, rounds=1, flat_pairs=1,
+                 ablation_rounds=min(1, s["ablation_rounds"]),
                  arms=args.arms or "softmax-ce,momentum")
     s["arms"] = s["arms"].split(",") if s["arms"] else None
-    s["sections"] = [x for x in args.sections.split(",") if x]
+    s["sections"] = [x for x in getattr(args, "sections", DEFAULTS["sections"]).split(",") if x]
     unknown = sorted(set(s["sections"]) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown perf section(s) {unknown}; valid: {', '.join(SECTIONS)}")
@@ -83,12 +101,12 @@ def _core(x, y, s) -> dict:
 def _peers(x, y, s) -> dict:
     from bench.runner import load_data
 
-    from .machine import blas_limits
+    from .machine import blas_limits, torch_threads
     from .peerloss import equal_start_losses
     from .peers import compare_peers
     out = {"timing": compare_peers(x, y, 64, 1, repeats=s["repeats"])}
     digits = load_data("mnist-5k", 0, "global", None, "float32")
-    with blas_limits(1), _torch_threads(1):
+    with blas_limits(1), torch_threads(1):
         out["losses"] = {
             "benchmark data (random labels)": equal_start_losses(x, y, 64),
             "mnist-5k (real digits, 3,600 rows)": equal_start_losses(
@@ -96,30 +114,15 @@ def _peers(x, y, s) -> dict:
     return out
 
 
-class _torch_threads:
-    def __init__(self, n):
-        self.n, self.saved = n, None
-
-    def __enter__(self):
-        try:
-            import torch
-        except ImportError:
-            return self
-        self.saved = torch.get_num_threads()
-        torch.set_num_threads(self.n)
-        return self
-
-    def __exit__(self, *exc):
-        if self.saved is not None:
-            import torch
-            torch.set_num_threads(self.saved)
-
-
 def _harness(s) -> dict:
+    from .ablation_overhead import measure_overhead
     from .harness import ablation_subset, import_seconds, measure_harness
     exp = ablation_subset(epochs=s["epochs"], arms=s["arms"])
     out = measure_harness(exp, seeds=tuple(range(s["seeds"])), rounds=s["rounds"],
                           parallel_jobs=s["jobs"])
+    if s["ablation_rounds"] > 0:
+        smoke = {"experiment": exp, "seeds": range(s["seeds"])} if s["quick"] else {}
+        out["ablation"] = measure_overhead(rounds=s["ablation_rounds"], log=_log, **smoke)
     out["imports"] = import_seconds()
     return out
 
@@ -137,9 +140,8 @@ def _flat(x, y, s) -> dict:
     return out
 
 
-def run(args) -> int:
-    from . import markdown
-    from .core import make_data
+def measure(args) -> dict:
+    """Every section asked for, measured; the record ``perf.json`` holds."""
     from .machine import blas_info, blas_limits, machine_info
     s = _settings(args)
     started = time.time()
@@ -154,7 +156,10 @@ def run(args) -> int:
     with blas_limits(1):
         record["blas_1_thread"] = blas_info()
     record["blas_default"] = blas_info()
-    x, y = make_data(s["samples"])
+    x = y = None
+    if {"core", "peers", "flat"} & set(s["sections"]):
+        from .core import make_data
+        x, y = make_data(s["samples"])
     for name in [n for n in RUN_ORDER if n in s["sections"]]:
         _log(f"{name} ...")
         t0 = time.perf_counter()
@@ -174,12 +179,22 @@ def run(args) -> int:
         _log(f"{name} done in {result['section_seconds']:.0f}s")
     record["machine_after"] = machine_info()
     record["duration_s"] = time.time() - started
-    os.makedirs(args.results_dir, exist_ok=True)
-    json_path = os.path.join(args.results_dir, "perf.json")
+    return record
+
+
+def write(record: dict, results_dir: str) -> tuple[str, str]:
+    from . import markdown
+    os.makedirs(results_dir, exist_ok=True)
+    json_path = os.path.join(results_dir, "perf.json")
     with open(json_path, "w") as fh:
         json.dump(record, fh, indent=1, default=str)
-    md_path = os.path.join(args.results_dir, "perf.md")
+    md_path = os.path.join(results_dir, "perf.md")
     with open(md_path, "w") as fh:
         fh.write(markdown.render(record))
     _log(f"wrote {md_path} and {json_path} ({record['duration_s']:.0f}s)")
+    return md_path, json_path
+
+
+def run(args) -> int:
+    write(measure(args), args.results_dir)
     return 0

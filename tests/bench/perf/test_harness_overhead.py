@@ -1,5 +1,5 @@
-"""The harness-overhead measurement on a tiny run: sane structure, the same metrics with
-tracking on and off, and no more MLflow round trips per run than needed."""
+"""The per-run breakdown of tracking costs on a tiny run: sane structure, the same metrics
+with tracking on and off, and no more MLflow round trips per run than needed."""
 
 import math
 
@@ -64,11 +64,14 @@ def test_report_states_every_target(tiny):
               "machine_after": {"loadavg_1_5_15": [1, 1, 1]}, "blas_1_thread": [],
               "blas_default": [], "sections": {"harness": tiny}}
     targets = evaluate(record)
-    assert [t["what"].split(" ")[0] for t in targets] == ["harness", "parallel"]
+    # the overhead target is judged on the default ablation only, not on these short runs
+    assert [t["what"].split(" ")[0] for t in targets] == ["parallel"]
     for t in targets:
         assert t["met"] or t["limit"], t  # a missed target always says what limits it
     md = render(record)
-    assert "## 3. Harness overhead" in md and "## 4. Parallel scaling" in md
+    assert "Per-run breakdown (shortened runs, jobs 1; not the target figure)" in md
+    assert "## 4. Parallel scaling" in md
+    assert "learning curve plot" in md and "mlflow.create_run" in md
 
 
 def testorder_bound():

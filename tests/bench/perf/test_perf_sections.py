@@ -90,3 +90,19 @@ def test_missed_targets_say_what_limits_them():
     assert "1.80x its matrix-product floor (300 us)" in sk["limit"]
     assert not targets["peak memory above the data (MNIST-sized run)"]["met"]
     assert all(t["met"] or t["limit"] for t in targets.values())
+
+
+def test_bench_perf_harness_command_prints_its_sections_and_writes_only_with_out(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(ROOT), os.environ.get("PYTHONPATH")]))}
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "bench.perf", "harness", "--quick", "--out",
+                           str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "## 3. Tracking overhead on the default ablation" in proc.stdout
+    assert "not judged" in proc.stdout  # --quick does not measure the default ablation
+    record = json.loads((out / "perf.json").read_text())
+    assert list(record["sections"]) == ["harness"]
+    assert record["sections"]["harness"]["ablation"]["default"] is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing else written

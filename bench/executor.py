@@ -72,24 +72,25 @@ def _import_plotting() -> None:
     import matplotlib.pyplot  # noqa: F401
 
 
-def _submit(pool, spec: RunSpec, out_dir: str | None):
+def _submit(pool, spec: RunSpec, out_dir: str | None, plot: bool):
     with signals_held():  # it may fork the workers
-        return pool.submit(_work, spec, out_dir)
+        return pool.submit(_work, spec, out_dir, plot)
 
 
-def _work(spec: RunSpec, out_dir: str | None) -> RunResult | BaseException:
+def _work(spec: RunSpec, out_dir: str | None, plot: bool = False) -> RunResult | BaseException:
     try:
-        return execute(spec, out_dir)
+        return execute(spec, out_dir, plot=plot)
     except Exception as exc:  # recorded as a FAILED run by the parent; the others go on
         exc.add_note(f"in run {spec.key}")
         return exc
 
 
 def run_all(specs: Sequence[RunSpec], jobs: int, out_dir: Callable[[RunSpec], str | None],
-            on_start: Callable[[RunSpec], None] = lambda s: None
+            on_start: Callable[[RunSpec], None] = lambda s: None, plot: bool = False
             ) -> Iterator[tuple[RunSpec, RunResult | BaseException]]:
     """Yield ``(spec, result or exception)`` as runs finish. ``on_start`` is called in this
-    process just before a run is handed out (so tracking can open its run first)."""
+    process just before a run is handed out (so tracking can open its run first); ``plot``
+    draws each run's learning-curve PNG into its ``out_dir``."""
     if not specs:
         return
     # A pool forks all its workers up front: never more than there are runs to do.
@@ -98,10 +99,10 @@ def run_all(specs: Sequence[RunSpec], jobs: int, out_dir: Callable[[RunSpec], st
         with limit_blas_threads(1):
             for spec in specs:
                 on_start(spec)
-                yield spec, _work(spec, out_dir(spec))
+                yield spec, _work(spec, out_dir(spec), plot)
         return
     pending = list(specs)
-    if out_dir(specs[0]) is not None:
+    if plot and out_dir(specs[0]) is not None:
         _import_plotting()
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
     try:
@@ -111,7 +112,7 @@ def run_all(specs: Sequence[RunSpec], jobs: int, out_dir: Callable[[RunSpec], st
             while pending and len(running) < jobs:
                 spec = pending.pop(0)
                 on_start(spec)
-                running[_submit(pool, spec, out_dir(spec))] = spec
+                running[_submit(pool, spec, out_dir(spec), plot)] = spec
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 spec = running.pop(future)

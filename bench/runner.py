@@ -83,8 +83,10 @@ def load_data(name: str, data_seed: int, standardize: str, data_dir: str | None,
 
 
 def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
-            evaluate_test: bool = True) -> RunResult:
-    """Train one run and evaluate it; weights (and a learning-curve plot) go to ``out_dir``.
+            evaluate_test: bool = True, plot: bool = False) -> RunResult:
+    """Train one run and evaluate it; its weights go to ``out_dir``, and with ``plot`` its
+    learning-curve PNG too (MLflow charts every run's logged histories itself, so this
+    ~0.1 s per run is opt-in: ``bench run --run-plots``).
 
     Search trials pass ``evaluate_test=False``: tuning never looks at the test set.
     """
@@ -113,7 +115,7 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
         os.makedirs(out_dir, exist_ok=True)
         result.weights_path = os.path.join(out_dir, "weights.npz")
         network.save(result.weights_path)
-        if result.history:
+        if plot and result.history:
             from .plots import learning_curve
             result.curve_path = learning_curve(
                 result.history, f"{spec.arm} / seed {spec.seed}",

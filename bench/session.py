@@ -100,12 +100,13 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                    experiment_name: str | None = None, data_seed: int = 0,
                    data_dir: str | None = None, quiet: bool = False, command: str = "",
                    variant: str = "as-specified", run_key: str | None = None,
-                   fresh: bool = False) -> str:
+                   fresh: bool = False, run_plots: bool = False) -> str:
     """Train everything and return the parent run id.
 
     ``variant`` names the kind of table the runs feed (``as-specified`` or ``tuned``).
     With ``run_key``, a finished parent run with the same key is returned as it is.
     Unless ``fresh``, an unfinished parent run of the same structure is resumed.
+    ``run_plots`` adds each run's learning-curve PNG to its artifacts.
     """
     datasets = {a.config.dataset for a in experiment.arms}
     if len(datasets) != 1:
@@ -201,7 +202,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             tracker.log_json(parent, structure_of(experiment), STRUCTURE_FILE)
         progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
-        for spec, result in run_all(specs, jobs, out_dir, on_start):
+        for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
             run_id = open_runs[spec.key]
             with signals.critical():
                 if isinstance(result, BaseException):

@@ -172,12 +172,29 @@ def test_version_and_blas_tags_describe_this_environment(quick_run):
 
 # -- artifacts -----------------------------------------------------------------------------------
 
-def test_each_child_has_weights_and_a_png_learning_curve(quick_run, tmp_path):
+def test_each_child_has_its_weights_and_no_per_run_plot_by_default(quick_run):
     for run in quick_run.children:
         names = {a.path for a in quick_run.client.list_artifacts(run.info.run_id)}
+        assert names == {"weights.npz"}, run.info.run_name
+
+
+def test_run_plots_adds_a_png_learning_curve_to_every_child(store, tmp_path):
+    from bench.session import run_experiment
+    from bench.tracking import Tracker
+    from experiments import get_experiment
+    exp = get_experiment("ablation").select(["softmax-ce"]).map_configs(dataset="digits",
+                                                                        epochs=2)
+    name = f"run-plots-{tmp_path.name}"
+    run_experiment(exp, Tracker(store.uri), seeds=[0, 1], jobs=2, experiment_name=name,
+                   quiet=True, run_plots=True)
+    experiment_id = store.client.get_experiment_by_name(name).experiment_id
+    children = store.client.search_runs([experiment_id], "tags.`bench.kind` = 'run'")
+    assert len(children) == 2
+    for run in children:
+        names = {a.path for a in store.client.list_artifacts(run.info.run_id)}
         assert names == {"weights.npz", "learning_curve.png"}, run.info.run_name
-        png = quick_run.client.download_artifacts(run.info.run_id, "learning_curve.png",
-                                                  str(tmp_path))
+        png = store.client.download_artifacts(run.info.run_id, "learning_curve.png",
+                                              str(tmp_path / run.info.run_id))
         with open(png, "rb") as fh:
             assert fh.read(8) == PNG_MAGIC
 

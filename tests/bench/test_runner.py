@@ -67,11 +67,17 @@ def test_history_has_one_record_per_epoch_run_numbered_from_1():
     assert 1 <= result.epochs_run <= 3
 
 
-def test_execute_writes_weights_and_a_png_curve_to_out_dir(tmp_path):
+def test_execute_writes_weights_to_out_dir_and_no_plot_unless_asked(tmp_path):
     result = execute(spec(), str(tmp_path / "run"))
     assert result.weights_path == str(tmp_path / "run" / "weights.npz")
     with np.load(result.weights_path) as weights:
         assert len(weights.files) == 4  # W and b of two dense layers
+    assert result.curve_path is None
+    assert os.listdir(tmp_path / "run") == ["weights.npz"]
+
+
+def test_execute_with_plot_adds_a_png_learning_curve(tmp_path):
+    result = execute(spec(), str(tmp_path / "run"), plot=True)
     with open(result.curve_path, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
     assert sorted(os.listdir(tmp_path / "run")) == ["learning_curve.png", "weights.npz"]

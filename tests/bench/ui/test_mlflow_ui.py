@@ -2,8 +2,8 @@
 ablation, opened in headless Chromium.
 
 It checks that the experiment, its arms' runs (``<arm>/seed-<n>``), their metrics, the parent
-run's description and the plots (each run's ``learning_curve.png``, the parent's
-``learning_curves.png``) are on screen, and saves screenshots to ``results/ui/`` (or to
+run's description and the plots (each run's ``learning_curve.png``, drawn with
+``--run-plots``, and the parent's ``learning_curves.png``) are on screen, and saves screenshots to ``results/ui/`` (or to
 ``$BENCH_UI_SCREENSHOTS``). Skips without Chromium / Playwright unless BENCH_REQUIRE_SERVICES=1.
 """
 
@@ -94,8 +94,8 @@ def test_mlflow_ui_shows_runs_metrics_description_and_plots(browser_page, tmp_pa
     work.mkdir()
     uri = f"sqlite:///{work}/mlflow.db"
     made = run_bench(["run", "ablation", "--quick", "--arms", ",".join(ARMS), "--seeds",
-                      str(len(SEEDS)), "--tracking-uri", uri, "--results-dir", work / "results"],
-                     work)
+                      str(len(SEEDS)), "--run-plots", "--tracking-uri", uri,
+                      "--results-dir", work / "results"], work)
     assert made.returncode == 0, made.stderr
 
     from mlflow.tracking import MlflowClient

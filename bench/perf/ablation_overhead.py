@@ -5,8 +5,8 @@ seeds, epochs and worker count, taken from the command line's own parser and def
 in two kinds of pass:
 
 * tracked: ``bench.session.run_experiment`` into a fresh SQLite store (parent and child runs,
-  params, metric histories, tags; the workers save the weights and draw each run's
-  learning-curve PNG);
+  params, metric histories, tags; the workers save the weights; no per-run PNG, as
+  ``bench run`` without ``--run-plots``);
 * untracked: ``bench.executor.run_all`` over the same specs and worker count, no tracker,
   ``out_dir=None``.
 
@@ -67,7 +67,7 @@ def summarize(experiment, seeds, jobs, passes, mismatch, default: bool) -> dict:
         "overhead_wall_pct": 100 * (on_wall / off_wall - 1),
         "overhead_cpu_pct_per_round": per_round,
         # where the extra CPU is spent: this process (MLflow, bookkeeping) or the workers
-        # (weights, learning-curve PNGs)
+        # (weights)
         "extra_main_cpu_s": _median(tracked, lambda p: p["cpu_s"])
         - _median(untracked, lambda p: p["cpu_s"]),
         "extra_workers_cpu_s": _median(tracked, lambda p: p["workers_cpu_s"])

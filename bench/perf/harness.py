@@ -5,8 +5,8 @@ ablation, in ``bench.perf.ablation_overhead``): short runs at ``jobs=1`` make th
 costs of tracking visible and let ``bench.perf.attribution`` time every piece in-process.
 
 * tracked: ``bench.session.run_experiment`` into a SQLite store made beforehand (MLflow
-  parent and child runs, params, metric histories, tags, weights and learning-curve
-  artifacts), ``jobs=1``, so every run executes in this process;
+  parent and child runs, params, metric histories, tags, weights artifacts; as by default,
+  no per-run PNG), ``jobs=1``, so every run executes in this process;
 * untracked: ``bench.executor.run_all`` over the same ``RunSpec`` list with no tracker and
   ``out_dir=None`` (no weights, no plot), ``jobs=1``;
 * untracked with ``jobs=2`` (one BLAS thread per worker), for parallel scaling.
@@ -14,7 +14,8 @@ costs of tracking visible and let ``bench.perf.attribution`` time every piece in
 Passes are interleaved over ``rounds`` (the order reverses every round) and summarised by
 medians. The data set is loaded before the first pass (every pass reuses it, as every run of
 an invocation does), and matplotlib and MLflow are imported before it: their one-off import
-is measured separately (``import_seconds``), in a fresh interpreter.
+is measured separately (``import_seconds``), in a fresh interpreter. ``run_plot_cost``
+times what ``--run-plots`` would add: each run's learning-curve PNG.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,6 +160,19 @@ def prepare(experiment, store_dir: str):
     return tracker
 
 
+def run_plot_cost(results, out_dir: str) -> float:
+    """Median CPU seconds of one run's learning-curve PNG (what ``--run-plots`` adds per
+    run), drawn here for each of ``results``' histories."""
+    from bench.plots import learning_curve
+    times = []
+    for i, result in enumerate(results):
+        t = time.process_time()
+        learning_curve(result.history, f"{result.spec.arm} / seed {result.spec.seed}",
+                       os.path.join(out_dir, f"curve-{i}.png"))
+        times.append(time.process_time() - t)
+    return statistics.median(times)
+
+
 def measure_harness(experiment, seeds=(0, 1), rounds: int = 2, parallel_jobs: int = 2,
                     store_dir: str | None = None) -> dict:
     """Tracked (jobs 1), untracked (jobs 1) and untracked (``parallel_jobs``) passes."""
@@ -176,5 +191,8 @@ def measure_harness(experiment, seeds=(0, 1), rounds: int = 2, parallel_jobs: in
         tracked = [p for p in passes if p["kind"] == "tracked"]
         serial = [p for p in passes if p["kind"] == "untracked" and p["jobs"] == 1]
         mismatch = tracked_metrics_match(tracker, tracked[0], serial[0])
+        plot_s = run_plot_cost(serial[0]["results"].values(), tmp)
     from .harness_summary import summarize
-    return summarize(experiment, seeds, passes, tracked, serial, mismatch, parallel_jobs)
+    out = summarize(experiment, seeds, passes, tracked, serial, mismatch, parallel_jobs)
+    out["run_plot_cpu_s"] = plot_s
+    return out

@@ -62,7 +62,24 @@ def _core(c: dict) -> list[str]:
                 *_table(["piece", "nn_core", "floor products", "overhead"],
                         [[n, f"{p['nn_core_s'] * 1e3:.1f}", f"{p['floor_s'] * 1e3:.1f}",
                           f"{p['overhead_s'] * 1e3:.1f}"] for n, p in b["pieces"].items()])]
+    for b in c.get("bounds", []):
+        out += _bounds(b)
     return out
+
+
+_YARDSTICKS = {"gather": "copy of consecutive rows (same bytes)",
+               "optimizer step": "one in-place pass over the parameters",
+               "tanh forward": "np.multiply over the same activations"}
+
+
+def _bounds(b: dict) -> list[str]:
+    rows = [[n, f"{p['cpu_s'] * 1e3:.1f}", _YARDSTICKS.get(n, ""),
+             f"{p['yardstick_cpu_s'] * 1e3:.1f}", f"{p['ratio']:.1f}x" if p["ratio"] else ""]
+            for n, p in b["pieces"].items()]
+    return [f"What those pieces are bound by, batch {b['batch']} (CPU ms per epoch, each next "
+            f"to a yardstick on the same memory; {b['parameters']:,} parameters; a numpy call "
+            f"costs {b['call_s'] * 1e6:.1f} us before any work):", "",
+            *_table(["piece", "ms", "yardstick", "yardstick ms", "piece / yardstick"], rows)]
 
 
 def _peers(p: dict) -> list[str]:

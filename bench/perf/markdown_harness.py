@@ -28,8 +28,8 @@ def _ablation(a: dict, imports: dict | None) -> list[str]:
            f"{what}`{a['experiment']}`, {len(a['arms'])} arms x {len(a['seeds'])} seeds = "
            f"{a['runs']} runs on {a['dataset']}, epochs {a['epochs']} (early stopping as "
            f"configured), {a['jobs']} worker process(es). Tracked = `run_experiment` into a "
-           "fresh SQLite store (the workers save weights and draw each run's learning-curve "
-           "PNG); untracked = `executor.run_all` over the same runs and workers, no tracker, "
+           "fresh SQLite store (the workers save weights; no per-run PNG, as without "
+           "`--run-plots`); untracked = `executor.run_all` over the same runs and workers, no tracker, "
            "`out_dir=None`. Rounds alternate the order (T U, U T, ...). CPU = this process "
            "plus its worker processes.", "",
            *_passes(a["passes"]),
@@ -38,8 +38,7 @@ def _ablation(a: dict, imports: dict | None) -> list[str]:
            f"CPU / {a['tracked_wall_s']:.1f} s wall, untracked {a['untracked_cpu_s']:.1f} s CPU "
            f"/ {a['untracked_wall_s']:.1f} s wall). The extra CPU is "
            f"{a['extra_main_cpu_s']:.1f} s in this process (MLflow calls and the session's "
-           f"bookkeeping) and {a['extra_workers_cpu_s']:.1f} s in the workers (weights and "
-           "learning-curve PNGs).", "",
+           f"bookkeeping) and {a['extra_workers_cpu_s']:.1f} s in the workers (weights).", "",
            f"Metrics of tracked and untracked runs (final metrics, train_loss histories): "
            f"{'identical' if not a['metrics_mismatch'] else a['metrics_mismatch']}.", ""]
     if imports:
@@ -68,9 +67,11 @@ def _breakdown(h: dict) -> list[str]:
             "(params), `log_batch` (metric histories, final metrics and result tags together), "
             "`set_terminated`; the artifact location comes from `create_run` (no `get_run` per "
             "artifact). The params stay in a call of their own, made when the run starts: a "
-            "run whose process dies before it ends keeps them. The learning-curve PNG is drawn "
-            "on one reused figure per process, without constrained layout or mathtext "
-            "(`bench/run_curve.py`).", ""]
+            "run whose process dies before it ends keeps them.", "",
+            *([f"`--run-plots` adds each run's learning-curve PNG: "
+               f"{h['run_plot_cpu_s'] * 1e3:.0f} ms CPU per run (median over these runs' "
+               "histories; one reused figure per process, no constrained layout or mathtext, "
+               "`bench/run_curve.py`).", ""] if h.get("run_plot_cpu_s") else [])]
 
 
 def _scaling(h: dict, sc: dict) -> list[str]:

@@ -90,12 +90,14 @@ def _log(msg: str) -> None:
 
 
 def _core(x, y, s) -> dict:
+    from .bounds import epoch_bounds
     from .budget import epoch_budget
     from .core import compare
     rows = [compare(x, y, b, 1, repeats=s["repeats"]).record() for b in (64, 1024)]
-    missed = [r["batch"] for r in rows if r["target"] and r["ratio"] > r["target"]]
+    missed = [r["batch"] for r in rows if r["target"] and r["cpu_ratio"] > r["target"]]
     budget = [epoch_budget(x, y, b, 1, repeats=max(1, s["repeats"] - 1)) for b in missed]
-    return {"rows": rows, "budget": budget}
+    bounds = [epoch_bounds(x, b, 1, repeats=s["repeats"]) for b in missed]
+    return {"rows": rows, "budget": budget, "bounds": bounds}
 
 
 def _peers(x, y, s) -> dict:

@@ -13,7 +13,21 @@ import statistics
 __all__ = ["evaluate"]
 
 
-def _core(rows, budget) -> list[dict]:
+def _bound_text(bounds, batch) -> str:
+    """What the biggest pieces are bound by (``bench.perf.bounds``), in a few words."""
+    b = next((b for b in bounds if b["batch"] == batch), None)
+    if b is None:
+        return " (elementwise numpy passes over batch-sized arrays and Python per step)"
+    p = b["pieces"]
+    words = {"gather": "random rows cost {:.1f}x a copy of consecutive rows",
+             "optimizer step": "the momentum update is {:.1f} passes over the parameters",
+             "tanh forward": "np.tanh costs {:.0f}x a multiply"}
+    parts = [w.format(p[n]["ratio"]) for n, w in words.items() if p.get(n, {}).get("ratio")]
+    return (" -- memory and numpy bound: " + "; ".join(parts) +
+            f"; each numpy call costs {b['call_s'] * 1e6:.1f} us before any work")
+
+
+def _core(rows, budget, bounds=()) -> list[dict]:
     out = []
     for r in rows:
         if not r.get("target"):
@@ -26,8 +40,7 @@ def _core(rows, budget) -> list[dict]:
                                 reverse=True)[:4]
                 floor = sum(p["floor_s"] for p in b["pieces"].values())
                 limit = (f"floor {floor * 1e3:.0f} ms/epoch; beyond it: " + ", ".join(
-                    f"{n} {s * 1e3:.0f} ms" for s, n in pieces) +
-                    " (elementwise numpy passes over batch-sized arrays and Python per step)")
+                    f"{n} {s * 1e3:.0f} ms" for s, n in pieces) + _bound_text(bounds, r["batch"]))
         out.append({"what": f"nn_core epoch / floor, batch {r['batch']}",
                     "target": f"<= {r['target']}",
                     "measured": f"{r['cpu_ratio']:.2f} CPU ({r['ratio']:.2f} wall)",
@@ -67,9 +80,19 @@ def _per_run(h) -> str:
         return sum(v["cpu_s"] for k, v in pieces.items() if k.startswith(prefix)) / runs * 1e3
     if not pieces:
         return ""
-    return (f"; per run (breakdown, jobs 1): learning-curve PNG {ms('learning curve plot'):.0f}"
-            f" ms, MLflow calls {ms('mlflow.'):.0f} ms, weights "
-            f"{ms('weights save') + ms('artifact copy'):.0f} ms")
+    plot = h.get("run_plot_cpu_s")
+    return (f"; per run (breakdown, jobs 1): MLflow calls {ms('mlflow.'):.0f} ms, weights "
+            f"{ms('weights save') + ms('artifact copy'):.0f} ms"
+            + (f" (--run-plots would add {plot * 1e3:.0f} ms for the PNG)" if plot else ""))
+
+
+def _imports(a, h) -> str:
+    """The one-off cost a real invocation adds on top: importing MLflow."""
+    imports = (h or {}).get("imports") or {}
+    if not imports.get("mlflow_s"):
+        return ""
+    return (f"; and once per invocation, importing MLflow: {imports['mlflow_s']:.1f} s "
+            f"({100 * imports['mlflow_s'] / a['untracked_cpu_s']:.1f}% more)")
 
 
 def _overhead(a, h) -> dict:
@@ -87,8 +110,8 @@ def _overhead(a, h) -> dict:
         limit = (f"{extra:.1f} s CPU more over {a['runs']} runs ({extra / a['runs'] * 1e3:.0f}"
                  f" ms per run; {target:g}% is {budget_ms:.0f} ms per run): "
                  f"{a['extra_main_cpu_s']:.1f} s in this process (MLflow, "
-                 f"bookkeeping), {a['extra_workers_cpu_s']:.1f} s in the workers (weights, "
-                 f"PNGs){_per_run(h)}")
+                 f"bookkeeping), {a['extra_workers_cpu_s']:.1f} s in the workers (weights)"
+                 f"{_per_run(h)}{_imports(a, h)}")
     else:
         limit = ""
     rounds = "/".join(f"{v:.1f}" for v in a["overhead_cpu_pct_per_round"])
@@ -150,7 +173,7 @@ def evaluate(record: dict) -> list[dict]:
     sec = record["sections"]
     out = []
     if "core" in sec:
-        out += _core(sec["core"]["rows"], sec["core"]["budget"])
+        out += _core(sec["core"]["rows"], sec["core"]["budget"], sec["core"].get("bounds", ()))
     if "peers" in sec:
         out += _peers(sec["peers"]["timing"], sec.get("core", {}).get("rows", []))
     if "harness" in sec:

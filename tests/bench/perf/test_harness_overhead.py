@@ -39,11 +39,15 @@ def test_tracking_off_gives_the_same_metrics_as_tracking_on(tiny):
 
 def test_tracked_pass_pieces_are_attributed(tiny):
     pieces = tiny["pieces"]
-    assert pieces["learning curve plot"]["calls"] == 4
+    assert "learning curve plot" not in pieces  # per-run PNGs are opt-in (--run-plots)
     assert pieces["weights save"]["calls"] == 4
     assert pieces["training (Trainer.fit)"]["calls"] == 4
     whole, fit = pieces["whole run (runner.execute)"], pieces["training (Trainer.fit)"]
     assert whole["wall_s"] >= fit["wall_s"]
+
+
+def test_the_cost_of_run_plots_is_measured_on_the_runs_histories(tiny):
+    assert tiny["run_plot_cpu_s"] > 0 and math.isfinite(tiny["run_plot_cpu_s"])
 
 
 def test_mlflow_round_trips_per_run(tiny):
@@ -71,7 +75,8 @@ def test_report_states_every_target(tiny):
     md = render(record)
     assert "Per-run breakdown (shortened runs, jobs 1; not the target figure)" in md
     assert "## 4. Parallel scaling" in md
-    assert "learning curve plot" in md and "mlflow.create_run" in md
+    assert "`--run-plots` adds each run's learning-curve PNG" in md
+    assert "mlflow.create_run" in md
 
 
 def testorder_bound():

@@ -49,6 +49,7 @@ class RunResult:
     val_accuracy: float
     seconds: float
     weights_path: str | None = None
+    history_path: str | None = None   # every per-epoch field as CSV
     curve_path: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -115,12 +116,32 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
         os.makedirs(out_dir, exist_ok=True)
         result.weights_path = os.path.join(out_dir, "weights.npz")
         network.save(result.weights_path)
+        result.history_path = write_history(result.history, os.path.join(out_dir, "history.csv"))
         if plot and result.history:
             from .plots import learning_curve
             result.curve_path = learning_curve(
                 result.history, f"{spec.arm} / seed {spec.seed}",
                 os.path.join(out_dir, "learning_curve.png"))
     return result
+
+
+HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds")
+
+
+def write_history(history: list[dict], path: str) -> str:
+    """One row per epoch, every field of the record at full precision; an epoch without a
+    validation check leaves its validation cells empty (what pandas reads as NaN)."""
+    import csv
+
+    def cell(value):
+        if isinstance(value, float):
+            return "" if math.isnan(value) else repr(float(value))  # not np.float64(...)
+        return value
+    with open(path, "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(HISTORY_COLUMNS)
+        out.writerows([cell(r[k]) for k in HISTORY_COLUMNS] for r in history)
+    return path
 
 
 def _quiet_numpy():

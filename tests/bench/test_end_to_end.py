@@ -102,10 +102,18 @@ def test_validation_metrics_are_logged_at_every_evaluated_epoch(quick_run):
         assert all(0.0 <= v <= 1.0 for _, v in acc)
 
 
-def test_lr_history_follows_each_arms_schedule(quick_run):
+def history_csv(client, run, tmp_path):
+    """The run's ``history.csv`` artifact: every per-epoch field, one row per epoch."""
+    import pandas as pd
+    return pd.read_csv(client.download_artifacts(run.info.run_id, "history.csv",
+                                                 str(tmp_path / run.info.run_id)))
+
+
+def test_lr_history_follows_each_arms_schedule(quick_run, tmp_path):
     for run in quick_run.children:
         cfg = expected_config(run.data.tags["bench.arm"])
-        points = history(quick_run.client, run, "lr")
+        table = history_csv(quick_run.client, run, tmp_path)
+        points = list(zip(table["epoch"], table["lr"]))
         assert [s for s, _ in points] == list(range(1, epochs_run(run) + 1))
         for step, value in points:
             if cfg.schedule == "constant":
@@ -116,11 +124,20 @@ def test_lr_history_follows_each_arms_schedule(quick_run):
             assert value == pytest.approx(want, rel=1e-9), (run.info.run_name, step)
 
 
-def test_epoch_seconds_are_logged_per_epoch_and_nonnegative(quick_run):
+def test_epoch_seconds_are_recorded_per_epoch_and_nonnegative(quick_run, tmp_path):
     for run in quick_run.children:
-        points = history(quick_run.client, run, "seconds")
-        assert [s for s, _ in points] == list(range(1, epochs_run(run) + 1))
-        assert all(v >= 0 for _, v in points)
+        table = history_csv(quick_run.client, run, tmp_path)
+        assert table["epoch"].tolist() == list(range(1, epochs_run(run) + 1))
+        assert (table["seconds"] >= 0).all()
+
+
+def test_history_csv_matches_the_logged_metric_histories(quick_run, tmp_path):
+    for run in quick_run.children:
+        table = history_csv(quick_run.client, run, tmp_path)
+        for key in ("train_loss", "val_loss", "val_accuracy"):
+            logged = history(quick_run.client, run, key)
+            recorded = [(e, v) for e, v in zip(table["epoch"], table[key]) if not math.isnan(v)]
+            assert logged == recorded, (run.info.run_name, key)
 
 
 def test_final_metrics_are_logged(quick_run):
@@ -172,10 +189,10 @@ def test_version_and_blas_tags_describe_this_environment(quick_run):
 
 # -- artifacts -----------------------------------------------------------------------------------
 
-def test_each_child_has_its_weights_and_no_per_run_plot_by_default(quick_run):
+def test_each_child_has_its_weights_and_history_and_no_per_run_plot_by_default(quick_run):
     for run in quick_run.children:
         names = {a.path for a in quick_run.client.list_artifacts(run.info.run_id)}
-        assert names == {"weights.npz"}, run.info.run_name
+        assert names == {"weights.npz", "history.csv"}, run.info.run_name
 
 
 def test_run_plots_adds_a_png_learning_curve_to_every_child(store, tmp_path):
@@ -192,7 +209,7 @@ def test_run_plots_adds_a_png_learning_curve_to_every_child(store, tmp_path):
     assert len(children) == 2
     for run in children:
         names = {a.path for a in store.client.list_artifacts(run.info.run_id)}
-        assert names == {"weights.npz", "learning_curve.png"}, run.info.run_name
+        assert names == {"weights.npz", "history.csv", "learning_curve.png"}, run.info.run_name
         png = store.client.download_artifacts(run.info.run_id, "learning_curve.png",
                                               str(tmp_path / run.info.run_id))
         with open(png, "rb") as fh:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from harness_util import bench_env
 
 from bench.runner import RunSpec, execute, run_seed
@@ -73,14 +74,25 @@ def test_execute_writes_weights_to_out_dir_and_no_plot_unless_asked(tmp_path):
     with np.load(result.weights_path) as weights:
         assert len(weights.files) == 4  # W and b of two dense layers
     assert result.curve_path is None
-    assert os.listdir(tmp_path / "run") == ["weights.npz"]
+    assert sorted(os.listdir(tmp_path / "run")) == ["history.csv", "weights.npz"]
 
 
 def test_execute_with_plot_adds_a_png_learning_curve(tmp_path):
     result = execute(spec(), str(tmp_path / "run"), plot=True)
     with open(result.curve_path, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert sorted(os.listdir(tmp_path / "run")) == ["learning_curve.png", "weights.npz"]
+    assert sorted(os.listdir(tmp_path / "run")) == ["history.csv", "learning_curve.png",
+                                                    "weights.npz"]
+
+
+def test_history_csv_has_every_epoch_field_at_full_precision(tmp_path):
+    import pandas as pd
+    result = execute(spec(epochs=3), str(tmp_path / "run"))
+    got = pd.read_csv(result.history_path)
+    assert list(got["epoch"]) == [r["epoch"] for r in result.history]
+    for key in ("train_loss", "lr", "seconds", "val_loss", "val_accuracy"):
+        want = [r[key] for r in result.history]
+        assert got[key].tolist() == pytest.approx(want, rel=0, abs=0, nan_ok=True), key
 
 
 def test_execute_without_out_dir_writes_nothing(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from harness_util import unique_name
 
-from bench.runner import RunResult, RunSpec
+from bench.runner import HISTORY_COLUMNS, RunResult, RunSpec, write_history
 from bench.tracking import DEFAULT_TRACKING_URI, Tracker, resolve_tracking_uri
 from experiments import RunConfig
 
@@ -94,15 +94,17 @@ def _result(tmp_path: Path, with_files: bool = True) -> RunResult:
         {"epoch": 3, "train_loss": 0.8, "lr": 0.05, "seconds": 0.2, "val_loss": nan, "val_accuracy": nan},
         {"epoch": 4, "train_loss": 0.7, "lr": 0.05, "seconds": 0.2, "val_loss": 0.8, "val_accuracy": 0.75},
     ]
-    weights = curve = None
+    weights = curve = table = None
     if with_files:
         weights, curve = tmp_path / "weights.npz", tmp_path / "learning_curve.png"
         np.savez(weights, w=np.arange(3.0))
         curve.write_bytes(b"\x89PNG\r\n\x1a\n")
+        table = Path(write_history(history, str(tmp_path / "history.csv")))
     spec = RunSpec("exp", "arm", 0, RunConfig(dataset="digits"))
     return RunResult(spec, history, diverged=False, stop_reason="completed", best_epoch=4,
                      test_loss=0.6, test_accuracy=0.8, val_loss=0.8, val_accuracy=0.75,
                      seconds=1.25, weights_path=str(weights) if weights else None,
+                     history_path=str(table) if table else None,
                      curve_path=str(curve) if curve else None,
                      extra={"dataset_fingerprint": {"name": "digits", "n_test": 359}})
 
@@ -122,8 +124,18 @@ def _history(client, run_id, key):
 
 def test_epoch_metrics_are_logged_by_epoch(recorded):
     client, run_id, result = recorded
-    for key in ("train_loss", "lr", "seconds"):
-        assert _history(client, run_id, key) == [(r["epoch"], r[key]) for r in result.history]
+    assert _history(client, run_id, "train_loss") == [
+        (r["epoch"], r["train_loss"]) for r in result.history]
+
+
+def test_learning_rate_and_epoch_time_go_to_the_history_artifact_not_metrics(recorded, tmp_path):
+    import pandas as pd
+    client, run_id, result = recorded
+    assert _history(client, run_id, "lr") == [] and _history(client, run_id, "seconds") == []
+    got = pd.read_csv(client.download_artifacts(run_id, "history.csv", str(tmp_path / "dl")))
+    assert list(got.columns) == list(HISTORY_COLUMNS)
+    want = pd.DataFrame(result.history)[list(HISTORY_COLUMNS)]
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 
 def test_validation_points_exist_only_for_evaluated_epochs(recorded):
@@ -149,9 +161,10 @@ def test_result_tags_hold_flags_and_the_fingerprint_as_json(recorded):
     assert json.loads(tags["bench.dataset_fingerprint"]) == {"name": "digits", "n_test": 359}
 
 
-def test_weights_and_curve_are_uploaded_as_artifacts(recorded, tmp_path):
+def test_weights_history_and_curve_are_uploaded_as_artifacts(recorded, tmp_path):
     client, run_id, result = recorded
-    assert {a.path for a in client.list_artifacts(run_id)} == {"weights.npz", "learning_curve.png"}
+    assert {a.path for a in client.list_artifacts(run_id)} == {
+        "weights.npz", "history.csv", "learning_curve.png"}
     got = client.download_artifacts(run_id, "weights.npz", str(tmp_path / "dl"))
     assert Path(got).read_bytes() == Path(result.weights_path).read_bytes()
 

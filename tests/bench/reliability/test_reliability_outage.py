@@ -20,7 +20,7 @@ from .util import BenchProcess, experiment_runs, kind, report_fault, wait_for
 ARMS = ("softmax-ce", "momentum")
 SEEDS = 3
 TOTAL = len(ARMS) * SEEDS
-EPOCH_KEYS = ("train_loss", "val_loss", "val_accuracy", "lr", "seconds")  # --quick: eval every epoch
+EPOCH_KEYS = ("train_loss", "val_loss", "val_accuracy")  # --quick: eval every epoch
 FINAL_KEYS = ("test_loss", "test_accuracy", "final_val_loss", "final_val_accuracy",
               "epochs_run", "diverged", "run_seconds", "best_epoch")
 

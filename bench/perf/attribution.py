@@ -5,7 +5,8 @@
 * every public ``MlflowClient`` method (outermost call only: ``log_dict`` calling
   ``log_artifact`` inside counts once), as ``mlflow.<method>``;
 * ``bench.plots.learning_curve`` (the per-run plot ``runner.execute`` draws);
-* ``nn_core.Sequential.save`` (the per-run weights);
+* ``nn_core.Sequential.save`` (the per-run weights) and ``bench.runner.write_history`` (its
+  ``history.csv``);
 * ``bench.tracking.Tracker.log_artifact`` minus the MLflow calls inside it, as
   ``artifact copy``;
 * ``bench.executor.execute`` (a whole run: training, evaluation, weights and plot) and
@@ -22,10 +23,13 @@ import functools
 import inspect
 import time
 
-__all__ = ["attributed", "TRACKING_PIECES"]
+__all__ = ["attributed", "TRACKING_PIECES", "WORKER_PIECES"]
 
 # The pieces that exist only because of tracking (the rest is training and evaluation).
-TRACKING_PIECES = ("mlflow.", "learning curve plot", "weights save", "artifact copy")
+TRACKING_PIECES = ("mlflow.", "learning curve plot", "weights save", "history write",
+                   "artifact copy")
+# The pieces a worker process does for tracking (the rest happens in the parent process).
+WORKER_PIECES = ("learning curve plot", "weights save", "history write")
 
 
 class _Timers:
@@ -73,6 +77,7 @@ def attributed():
 
     import bench.executor
     import bench.plots
+    import bench.runner
     import nn_core
     from bench.tracking import Tracker
 
@@ -84,6 +89,7 @@ def attributed():
         (bench.plots, "learning_curve",
          timers.wrap("learning curve plot", bench.plots.learning_curve)),
         (nn_core.Sequential, "save", timers.wrap("weights save", nn_core.Sequential.save)),
+        (bench.runner, "write_history", timers.wrap("history write", bench.runner.write_history)),
         (Tracker, "log_artifact",
          timers.wrap("artifact copy", Tracker.log_artifact, minus_mlflow=True)),
         (nn_core.Trainer, "fit", timers.wrap("training (Trainer.fit)", nn_core.Trainer.fit)),

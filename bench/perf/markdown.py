@@ -41,10 +41,11 @@ def _verdict(met) -> str:
 def _targets(r: dict) -> list[str]:
     rows = [[t["what"], t["target"], t["measured"], _verdict(t["met"]), t["limit"]]
             for t in evaluate(r)]
-    return ["## Targets", "", "Judged on process CPU time for single-threaded work and on the CPU "
-            "time of the process and its workers for the tracking overhead (robust to "
-            "waiting for a core on a shared machine; wall time in brackets), on wall time "
-            "for parallel scaling.", "",
+    return ["## Targets", "", "Judged on process CPU time for single-threaded work and, for the "
+            "tracking overhead, on the CPU time tracking adds (this process's extra CPU plus "
+            "the workers' timed tracking pieces, see section 3) -- robust to waiting for a "
+            "core on a shared machine; wall time in brackets -- and on wall time for "
+            "parallel scaling.", "",
             *_table(["what", "target", "measured", "", "what limits it"], rows)]
 
 

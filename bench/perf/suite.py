@@ -117,7 +117,7 @@ def _peers(x, y, s) -> dict:
 
 
 def _harness(s) -> dict:
-    from .ablation_overhead import measure_overhead
+    from .ablation_overhead import attributable, measure_overhead
     from .harness import ablation_subset, import_seconds, measure_harness
     exp = ablation_subset(epochs=s["epochs"], arms=s["arms"])
     out = measure_harness(exp, seeds=tuple(range(s["seeds"])), rounds=s["rounds"],
@@ -125,6 +125,7 @@ def _harness(s) -> dict:
     if s["ablation_rounds"] > 0:
         smoke = {"experiment": exp, "seeds": range(s["seeds"])} if s["quick"] else {}
         out["ablation"] = measure_overhead(rounds=s["ablation_rounds"], log=_log, **smoke)
+        out["ablation"]["attributable"] = attributable(out["ablation"], out)
     out["imports"] = import_seconds()
     return out
 

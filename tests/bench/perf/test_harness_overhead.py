@@ -41,6 +41,7 @@ def test_tracked_pass_pieces_are_attributed(tiny):
     pieces = tiny["pieces"]
     assert "learning curve plot" not in pieces  # per-run PNGs are opt-in (--run-plots)
     assert pieces["weights save"]["calls"] == 4
+    assert pieces["history write"]["calls"] == 4
     assert pieces["training (Trainer.fit)"]["calls"] == 4
     whole, fit = pieces["whole run (runner.execute)"], pieces["training (Trainer.fit)"]
     assert whole["wall_s"] >= fit["wall_s"]
@@ -82,3 +83,16 @@ def test_report_states_every_target(tiny):
 def testorder_bound():
     assert order_bound([1, 1, 1, 1], 2) == 2
     assert order_bound([1, 1, 4], 2) == pytest.approx(6 / 5)
+
+
+def test_attributable_overhead_is_this_process_plus_the_workers_timed_pieces():
+    from bench.perf.ablation_overhead import attributable
+    a = {"runs": 10, "extra_main_cpu_s": 0.5, "untracked_cpu_s": 50.0}
+    breakdown = {"runs": 4, "pieces": {
+        "weights save": {"cpu_s": 0.004}, "history write": {"cpu_s": 0.004},
+        "mlflow.log_batch": {"cpu_s": 9.0},          # parent-process work: measured directly
+        "training (Trainer.fit)": {"cpu_s": 99.0}}}  # not tracking
+    att = attributable(a, breakdown)
+    assert att["worker_pieces_ms_per_run"] == pytest.approx(2.0)
+    assert att["cpu_s"] == pytest.approx(0.5 + 10 * 0.002)
+    assert att["pct"] == pytest.approx(100 * 0.52 / 50.0)

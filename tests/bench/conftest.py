@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from harness_util import (QUICK_ARMS, QUICK_DATASET, QUICK_SEEDS, children_of,
-                          run_bench)
+from harness_util import QUICK_ARMS, QUICK_DATASET, QUICK_SEEDS, children_of, run_bench
 
 
 @dataclass
@@ -22,6 +20,16 @@ class Store:
     root: Path
     uri: str
     client: object  # mlflow.tracking.MlflowClient
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    """An empty MLflow SQLite store, migrated once per session: tests that need a store of
+    their own copy it (migrating a fresh store takes seconds)."""
+    from mlflow.tracking import MlflowClient
+    root = tmp_path_factory.mktemp("mlflow-template")
+    MlflowClient(tracking_uri=f"sqlite:///{root}/mlflow.db").search_experiments()
+    return root / "mlflow.db"
 
 
 @pytest.fixture(scope="session")

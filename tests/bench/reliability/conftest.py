@@ -24,14 +24,6 @@ class Store:
         return self.root / "mlflow.db"
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory) -> Path:
-    from mlflow.tracking import MlflowClient
-    root = tmp_path_factory.mktemp("mlflow-template")
-    MlflowClient(tracking_uri=f"sqlite:///{root}/mlflow.db").search_experiments()
-    return root / "mlflow.db"
-
-
 @pytest.fixture
 def new_store(template_db, tmp_path):
     """A factory of fresh, migrated SQLite stores under ``tmp_path``."""

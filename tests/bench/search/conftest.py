@@ -14,11 +14,8 @@ from searchtest_util import Store, new_store
 
 
 @pytest.fixture(scope="session")
-def empty_mlflow_db(tmp_path_factory) -> Path:
-    from mlflow.tracking import MlflowClient
-    root = tmp_path_factory.mktemp("mlflow-template")
-    MlflowClient(tracking_uri=f"sqlite:///{root}/mlflow.db").search_experiments()
-    return root / "mlflow.db"
+def empty_mlflow_db(template_db) -> Path:
+    return template_db  # the session's migrated empty store (tests/bench/conftest.py)
 
 
 @pytest.fixture

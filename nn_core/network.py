@@ -27,8 +27,11 @@ def _as_dtype(dtype) -> np.dtype:
 
 
 class Sequential:
-    """Layers applied in order. Each layer gets its own generator derived from ``seed``, so
-    initial weights and dropout masks are reproducible and independent of each other.
+    """Layers applied in order. Each layer gets its own generator derived from ``seed`` and
+    keyed by its use and its rank within that use (the k-th dense layer's initial weights,
+    the j-th dropout layer's masks), so initial weights and masks are reproducible, independent
+    of each other, and shared with any other network built from the same seed wherever the
+    shapes agree: adding a dropout or batch-norm layer does not change the weights drawn.
 
     >>> net = Sequential(["dense:89", "tanh", "dense:10"], input_dim=784, seed=0)
     """
@@ -43,8 +46,15 @@ class Sequential:
         self.input_dim = check_int("input_dim", input_dim, low=1)
         self.dtype = _as_dtype(dtype)
         width = self.input_dim
+        ranks: dict[str, int] = {}
         for i, layer in enumerate(self.layers):
-            width = layer.build(width, generator(seed, "layer", i), self.dtype)
+            use = layer.random_use
+            if use is None:  # draws nothing; a generator of its own all the same
+                rng = generator(seed, "layer", i)
+            else:
+                rng = generator(seed, use, ranks.setdefault(use, 0))
+                ranks[use] += 1
+            width = layer.build(width, rng, self.dtype)
         self.output_dim = width
         # Nothing consumes the gradient with respect to the data, so the first layer with
         # parameters skips computing it (a whole matrix product per step for Dense).

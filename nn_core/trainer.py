@@ -28,10 +28,11 @@ class Trainer:
     ``seed``, sets ``optimizer.lr = schedule(epoch)``, and trains on minibatches (the last one
     may be smaller). Every ``eval_every`` epochs, and at the last epoch, it computes the
     validation loss and accuracy in inference mode. With ``patience`` set, training stops after
-    that many evaluations without an improvement of more than ``min_delta``, and the network
-    is returned holding the weights of its best evaluation (``restore_best``). A non-finite
-    training loss stops the run at once and marks it diverged. Callbacks run after every
-    epoch and may raise ``StopTraining``.
+    that many evaluations without an improvement of more than ``min_delta``. With
+    ``restore_best`` the network is returned holding the weights of its best evaluation,
+    whatever ended training. A non-finite training loss stops the run at once and marks it
+    diverged; it too is rolled back to its best evaluation when it had one. Callbacks run
+    after every epoch that did not diverge and may raise ``StopTraining``.
     """
 
     def __init__(self, network: Sequential, loss: Loss, optimizer: Optimizer, *,
@@ -114,45 +115,73 @@ class Trainer:
         ybuf = np.empty((bs, *y.shape[1:]), dtype=y.dtype)
 
         history = History()
-        best_state, waited = None, 0
+        best = _BestCheckpoint(self.network, self.patience, self.min_delta)
         # Overflow in a diverging run is an expected outcome, recorded as such: keep the
         # terminal free of numpy's warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            for epoch in range(self.epochs):
-                started = time.perf_counter()
-                lr = self.schedule(epoch)
-                self.optimizer.lr = lr
-                train_loss = self._train_epoch(x, y, xbuf, ybuf)
-                record = EpochRecord(epoch=epoch + 1, train_loss=train_loss, lr=lr, seconds=0.0)
-                if not math.isfinite(train_loss):
-                    record.seconds = time.perf_counter() - started
-                    history.records.append(record)
-                    history.diverged = True
-                    history.stop_reason = f"diverged: non-finite training loss in epoch {epoch + 1}"
-                    break
-                last = epoch == self.epochs - 1
-                stop = None
-                if has_val and ((epoch + 1) % self.eval_every == 0 or last):
+            for epoch in range(1, self.epochs + 1):
+                record, stop = self._epoch(epoch, x, y, xbuf, ybuf, history)
+                if stop is None and has_val and (epoch % self.eval_every == 0
+                                                 or epoch == self.epochs):
                     record.val_loss, record.val_accuracy = self.evaluate(x_val, y_val)
-                    if math.isfinite(record.val_loss) and (
-                            history.best_epoch is None
-                            or record.val_loss < history.best_val_loss - self.min_delta):
-                        history.best_epoch, history.best_val_loss = epoch + 1, record.val_loss
-                        best_state, waited = self.network.state_dict(), 0
-                    else:
-                        waited += 1
-                        if self.patience is not None and waited >= self.patience:
-                            stop = "early_stopping"
-                record.seconds = time.perf_counter() - started
+                    if best.update(epoch, record.val_loss):
+                        stop = "early_stopping"
                 history.records.append(record)
-                for callback in self.callbacks:
-                    try:
-                        callback(record, self)
-                    except StopTraining as exc:
-                        stop = exc.reason
+                if not history.diverged:
+                    stop = self._run_callbacks(record) or stop
                 if stop:
                     history.stop_reason = stop
                     break
-        if self.restore_best and best_state is not None and not history.diverged:
-            self.network.load_state_dict(best_state)
+        history.best_epoch, history.best_val_loss = best.epoch, best.val_loss
+        if self.restore_best:
+            best.restore()  # a diverged run too: it is scored on its last good weights
         return history
+
+    def _epoch(self, epoch, x, y, xbuf, ybuf, history):
+        """Train one epoch; a non-finite loss marks the run diverged and stops it."""
+        started = time.perf_counter()
+        lr = self.schedule(epoch - 1)
+        self.optimizer.lr = lr
+        train_loss = self._train_epoch(x, y, xbuf, ybuf)
+        record = EpochRecord(epoch=epoch, train_loss=train_loss, lr=lr, seconds=0.0)
+        stop = None
+        if not math.isfinite(train_loss):
+            history.diverged = True
+            stop = f"diverged: non-finite training loss in epoch {epoch}"
+        record.seconds = time.perf_counter() - started
+        return record, stop
+
+    def _run_callbacks(self, record) -> str | None:
+        stop = None
+        for callback in self.callbacks:
+            try:
+                callback(record, self)
+            except StopTraining as exc:
+                stop = exc.reason
+        return stop
+
+
+class _BestCheckpoint:
+    """The lowest finite validation loss seen, a copy of the weights that gave it, and the
+    patience count: ``update`` returns True once ``patience`` evaluations in a row failed to
+    improve on the best by more than ``min_delta``."""
+
+    def __init__(self, network: Sequential, patience: int | None, min_delta: float):
+        self.network, self.patience, self.min_delta = network, patience, min_delta
+        self.epoch: int | None = None
+        self.val_loss = math.nan
+        self.state: dict[str, np.ndarray] | None = None
+        self.waited = 0
+
+    def update(self, epoch: int, val_loss: float) -> bool:
+        if math.isfinite(val_loss) and (self.epoch is None
+                                        or val_loss < self.val_loss - self.min_delta):
+            self.epoch, self.val_loss, self.waited = epoch, val_loss, 0
+            self.state = self.network.state_dict()
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
+
+    def restore(self) -> None:
+        if self.state is not None:
+            self.network.load_state_dict(self.state)

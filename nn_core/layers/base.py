@@ -19,6 +19,10 @@ class Layer:
     """
 
     needs_input_grad: bool = True
+    # The family of random draws this layer makes ("init" for weights, "dropout" for masks);
+    # the network numbers layers within a family, so two networks draw the same numbers for
+    # their k-th dense layer whatever else they contain (common random numbers across arms).
+    random_use: str | None = None
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype) -> int:
         return input_dim

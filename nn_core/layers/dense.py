@@ -19,6 +19,8 @@ class Dense(Layer):
     into preallocated arrays, so a training step allocates no weight-sized memory.
     """
 
+    random_use = "init"
+
     def __init__(self, units: int, init: str = "glorot_normal", bias_init: str = "zeros",
                  std: float | None = None):
         self.units = check_int("Dense units", units, low=1)

@@ -14,6 +14,8 @@ class Dropout(Layer):
     """Keeps each unit with probability ``keep`` during training and scales it by ``1/keep``,
     so the expected activation is unchanged and inference is the identity."""
 
+    random_use = "dropout"
+
     def __init__(self, keep: float = 0.8):
         self.keep = check_number("dropout keep probability", keep, low=0.0, high=1.0,
                                  low_inclusive=False)

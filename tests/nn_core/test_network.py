@@ -121,10 +121,42 @@ def test_same_seed_gives_identical_initial_weights_and_different_seeds_do_not():
     assert not np.array_equal(a.layers[0].W.value, c.layers[0].W.value)
 
 
-def test_layer_weights_come_from_the_generator_for_seed_layer_index():
-    net = Sequential(["tanh", "dense:7"], input_dim=5, seed=11, dtype="float64")
-    expected = get_initializer("glorot_normal")((5, 7), generator(11, "layer", 1), np.dtype("float64"))
-    assert np.array_equal(net.layers[1].W.value, expected)
+def test_dense_weights_come_from_the_init_stream_numbered_among_dense_layers():
+    net = Sequential(["tanh", "dense:7", "tanh", "dense:3"], input_dim=5, seed=11, dtype="float64")
+    glorot = get_initializer("glorot_normal")
+    first = glorot((5, 7), generator(11, "init", 0), np.dtype("float64"))
+    second = glorot((7, 3), generator(11, "init", 1), np.dtype("float64"))
+    assert np.array_equal(net.layers[1].W.value, first)
+    assert np.array_equal(net.layers[3].W.value, second)
+
+
+def test_dropout_and_batchnorm_layers_do_not_change_the_dense_weights_drawn():
+    """Common random numbers: arms that add dropout or batch norm start from the same weights."""
+    plain = Sequential(["dense:6", "tanh", "dense:3"], input_dim=4, seed=5)
+    extra = Sequential(["dense:6", "batchnorm", "tanh", "dropout:0.8", "dense:3"], input_dim=4, seed=5)
+    assert np.array_equal(plain.layers[0].W.value, extra.layers[0].W.value)
+    assert np.array_equal(plain.layers[2].W.value, extra.layers[4].W.value)
+
+
+def test_dropout_masks_come_from_the_dropout_stream_numbered_among_dropout_layers():
+    one = Sequential(["dense:6", "dropout:0.5", "dense:6", "dropout:0.5", "dense:2"], input_dim=3, seed=2)
+    two = Sequential(["dense:6", "tanh", "dropout:0.5", "dense:6", "dropout:0.5", "dense:2"], input_dim=3, seed=2)
+    x = np.ones((4, 3), dtype=np.float32)
+    one.forward(x, training=True)
+    two.forward(x, training=True)
+    assert np.array_equal(one.layers[1]._mask, two.layers[2]._mask)
+    assert np.array_equal(one.layers[3]._mask, two.layers[4]._mask)
+    assert not np.array_equal(one.layers[1]._mask, one.layers[3]._mask)
+
+
+def test_glorot_weights_are_the_unit_normal_draws_times_glorot_std():
+    unit = Sequential([Dense(7, init="unit_normal"), Dense(3, init="unit_normal")], input_dim=5,
+                      seed=9, dtype="float64")
+    glorot = Sequential([Dense(7, init="glorot_normal"), Dense(3, init="glorot_normal")],
+                        input_dim=5, seed=9, dtype="float64")
+    for u, g, (fan_in, fan_out) in zip(unit.layers, glorot.layers, [(5, 7), (7, 3)]):
+        std = np.sqrt(2.0 / (fan_in + fan_out))
+        np.testing.assert_allclose(g.W.value, u.W.value * std, rtol=1e-12)
 
 
 # -- weight files ------------------------------------------------------------------------------

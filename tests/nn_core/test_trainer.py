@@ -58,83 +58,36 @@ def test_early_stopping_stops_patience_evaluations_after_the_best(overshooting_r
     assert history.epochs_run == history.best_epoch + 3
 
 
-def test_early_stopping_restores_the_best_weights(overshooting_run):
-    trainer, history, snapshots, x = overshooting_run
-    best = snapshots[history.best_epoch]
-    state = trainer.network.state_dict()
-    assert all(np.array_equal(state[k], best[k]) for k in best)
-    assert not np.array_equal(state["0.W"], snapshots[history.epochs_run]["0.W"])
-
-
-def test_after_early_stopping_validation_loss_equals_the_best_recorded(overshooting_run):
-    trainer, history, _, x = overshooting_run
-    assert trainer.evaluate(x, x)[0] == history.best_val_loss == min(history.column("val_loss"))
-
-
-def test_restore_best_false_keeps_the_last_weights():
+def test_without_patience_every_epoch_is_validated_and_the_best_restored(overshooting_run):
+    _, _, _, x = overshooting_run
     net = Sequential(["dense:1"], input_dim=1, seed=0, dtype="float64")
     net.layers[0].W.value[...] = 0.0
-    x = np.linspace(0.5, 1.5, 20)[:, None]
     trainer = Trainer(net, MeanSquaredError(), SGD(net.parameters(), lr=0.05), batch_size=20,
-                      epochs=200, patience=3, restore_best=False)
+                      epochs=60, eval_every=1, patience=None)
     history = trainer.fit(x, 2 * x, x, x)
-    assert trainer.evaluate(x, x)[0] == history.records[-1].val_loss > history.best_val_loss
+    val = history.column("val_loss")
+    assert history.epochs_run == 60 and history.stop_reason == "completed"
+    assert all(math.isfinite(v) for v in val)
+    assert history.best_epoch == int(np.argmin(val)) + 1 < 60
+    assert trainer.evaluate(x, x)[0] == pytest.approx(min(val))
 
 
-def test_min_delta_counts_small_improvements_as_no_improvement():
-    x, y = classification_data()
-    history = make_trainer(classifier(), lr=0.01, epochs=50, patience=2, min_delta=1e9).fit(x, y, x, y)
-    assert history.best_epoch == 1
-    assert history.epochs_run == 3
+def _linear_unit_trainer(x, **kwargs):
+    net = Sequential(["dense:1"], input_dim=1, seed=0, dtype="float64")
+    net.layers[0].W.value[...] = 0.0
+    return Trainer(net, MeanSquaredError(), SGD(net.parameters(), lr=0.05), batch_size=20,
+                   epochs=200, **kwargs)
 
 
-def test_patience_without_validation_data_raises():
-    x, y = classification_data()
-    with pytest.raises(ValueError, match="needs validation data"):
-        make_trainer(classifier(), patience=2).fit(x, y)
-
-
-# -- evaluation schedule ------------------------------------------------------------------------
-
-def test_eval_every_k_evaluates_every_kth_epoch_and_the_last():
-    x, y = classification_data()
-    history = make_trainer(classifier(), epochs=10, eval_every=3).fit(x, y, x, y)
-    evaluated = [r.epoch for r in history.records if not math.isnan(r.val_loss)]
-    assert evaluated == [3, 6, 9, 10]
-    assert [r.epoch for r in history.evaluated()] == evaluated
-
-
-def test_without_validation_data_no_epoch_is_evaluated():
-    x, y = classification_data()
-    history = make_trainer(classifier(), epochs=3).fit(x, y)
-    assert history.epochs_run == 3
-    assert all(math.isnan(v) for v in history.column("val_loss"))
-
-
-def test_recorded_validation_metrics_are_loss_and_accuracy_of_the_network():
-    x, y = classification_data()
-    trainer = make_trainer(classifier(), epochs=4, restore_best=False)
-    history = trainer.fit(x, y, x[:15], y[:15])
-    net = trainer.network
-    out = net.forward(x[:15].astype(np.float32), training=False)
-    assert history.records[-1].val_accuracy == np.mean(out.argmax(axis=1) == y[:15])
-    assert history.records[-1].val_loss == pytest.approx(SoftmaxCrossEntropy().value(out, y[:15]), rel=1e-6)
-
-
-def test_train_loss_is_the_batch_size_weighted_mean_over_the_epoch():
-    x, y = classification_data(n=10)
-    net = classifier(dtype="float64")
-    full_loss = SoftmaxCrossEntropy().value(net.forward(x, training=False), y)
-    # lr 0 keeps the weights fixed; batches of 4, 4 and 2 rows must average to the full loss.
-    trainer = Trainer(net, SoftmaxCrossEntropy(), SGD(net.parameters(), lr=0.0), batch_size=4,
-                      epochs=1)
-    assert trainer.fit(x, y).records[0].train_loss == pytest.approx(full_loss, rel=1e-13)
-
-
-def test_batch_size_larger_than_the_data_trains_on_one_batch():
-    x, y = classification_data(n=10)
-    history = make_trainer(classifier(), batch_size=64, epochs=2).fit(x, y)
-    assert history.epochs_run == 2 and all(math.isfinite(v) for v in history.column("train_loss"))
+def test_notebook_rule_stops_at_the_first_ten_epoch_check_that_does_not_improve(overshooting_run):
+    x = overshooting_run[3]
+    every = _linear_unit_trainer(x, eval_every=1).fit(x, 2 * x, x, x).column("val_loss")
+    checks = every[9::10]
+    first_bad = next(k for k in range(1, len(checks)) if checks[k] >= min(checks[:k]))
+    history = _linear_unit_trainer(x, eval_every=10, patience=1).fit(x, 2 * x, x, x)
+    assert [r.epoch for r in history.evaluated()] == list(range(10, 10 * (first_bad + 1) + 1, 10))
+    assert history.stop_reason == "early_stopping"
+    assert history.best_epoch == 10 * (int(np.argmin(checks[:first_bad])) + 1)
 
 
 # -- divergence ---------------------------------------------------------------------------------
@@ -154,6 +107,38 @@ def test_huge_learning_rate_diverges_without_exception_or_warning(loss, layers):
     assert history.stop_reason.startswith("diverged")
     assert history.epochs_run < 50
     assert not math.isfinite(history.records[-1].train_loss)
+
+
+def _diverge_later(epochs_ok):
+    """A linear unit whose learning rate jumps to an exploding value after ``epochs_ok``
+    stable epochs (a step schedule), validated on its training data."""
+    net = Sequential(["dense:1"], input_dim=1, seed=0, dtype="float64")
+    x = np.linspace(0.5, 1.5, 20)[:, None]
+    def schedule(epoch):
+        return 0.05 if epoch < epochs_ok else 1e6
+    trainer = Trainer(net, MeanSquaredError(), SGD(net.parameters(), lr=0.05), batch_size=20,
+                      epochs=50, schedule=schedule)
+    return trainer, x
+
+
+def test_diverged_run_is_rolled_back_to_its_best_checkpoint():
+    trainer, x = _diverge_later(epochs_ok=5)
+    history = trainer.fit(x, 2 * x, x, 2 * x)
+    assert history.diverged is True
+    assert history.best_epoch is not None and history.best_epoch <= 5
+    weights = trainer.network.layers[0].W.value
+    assert np.all(np.isfinite(weights))
+    assert trainer.evaluate(x, 2 * x)[0] == pytest.approx(history.best_val_loss)
+
+
+def test_run_that_diverges_before_any_validation_has_no_checkpoint():
+    x, y = classification_data()
+    net = classifier(layers=("dense:8", "relu", "dense:3"))
+    trainer = Trainer(net, SoftmaxCrossEntropy(), SGD(net.parameters(), lr=1e5), batch_size=8,
+                      epochs=50, eval_every=10)
+    history = trainer.fit(x, y, x, y)
+    assert history.diverged is True
+    assert history.best_epoch is None
 
 
 def test_moderate_learning_rate_does_not_diverge():

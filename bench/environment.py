@@ -8,7 +8,7 @@ import subprocess
 from functools import lru_cache
 from importlib import metadata
 
-__all__ = ["git_info", "package_versions", "blas_info", "environment_tags"]
+__all__ = ["git_info", "package_versions", "blas_info", "blas_kernel", "environment_tags"]
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,6 +56,20 @@ def blas_info() -> str:
     if core:
         parts.append(f"OPENBLAS_CORETYPE={core}")
     return "; ".join(parts) or "unknown"
+
+
+def blas_kernel() -> str:
+    """The BLAS library, version and CPU kernel this process computes with, e.g.
+    ``openblas 0.3.31 Haswell``: the digits of a run depend on it (OpenBLAS picks its kernel
+    per CPU unless ``OPENBLAS_CORETYPE`` forces one), so every run records it."""
+    import numpy  # noqa: F401  (loads the BLAS so threadpoolctl can see it)
+    from threadpoolctl import threadpool_info
+    libs = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    # numpy's own BLAS does the network's products; scipy's (loaded or not) does none of them.
+    own = [lib for lib in libs if "numpy" in str(lib.get("filepath", ""))] or libs
+    kernels = sorted({f"{lib.get('internal_api')} {lib.get('version')} {lib.get('architecture')}"
+                      for lib in own})
+    return "; ".join(kernels) or "unknown"
 
 
 def environment_tags() -> dict[str, str]:

@@ -1,7 +1,11 @@
 """One (arm, seed) run: build, train, evaluate. No tracking here; results are plain data.
 
-A run's random streams derive from (experiment, arm, seed) alone, so it gives the same
-numbers whichever process runs it and in whatever order.
+A run's random streams derive from (experiment, seed) alone, not from the arm: two arms at
+the same seed draw the same initial weights wherever shapes agree, the same batch order and
+the same dropout masks (common random numbers), so comparing them seed by seed is a real
+pairing. Search trials add their arm and stream to the key: tuning draws its own numbers,
+apart from the seeds of the final tables. Either way a run gives the same numbers whichever
+process runs it and in whatever order.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from experiments import RunConfig
+
+from .environment import blas_kernel
 from nn_core import Trainer
 from nn_core.rng import seed_sequence
 
@@ -69,9 +75,16 @@ class RunResult:
         }
 
 
+# Recorded with every run: the pairing of two arms' runs holds only between runs that drew
+# their numbers the same way (earlier versions keyed every stream by the arm too).
+STREAMS = "common-by-seed"
+
+
 def run_seed(experiment: str, arm: str, seed: int, stream: str = "") -> int:
-    """The integer seed of one run's network and shuffling, from (experiment, arm, seed)."""
-    keys = (experiment, arm, stream) if stream else (experiment, arm)
+    """The integer seed of one run's network, shuffling and dropout: shared by every arm of
+    ``experiment`` at ``seed``, except in a named ``stream`` (search trials), which is the
+    arm's own."""
+    keys = (experiment, arm, stream) if stream else (experiment, "seed")
     return int(seed_sequence(seed, *keys).generate_state(1)[0])
 
 
@@ -111,7 +124,8 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
         stop_reason=history.stop_reason, best_epoch=history.best_epoch, test_loss=test_loss,
         test_accuracy=test_acc, val_loss=val_loss, val_accuracy=val_acc,
         seconds=time.perf_counter() - started,
-        extra={"dataset_fingerprint": data.fingerprint, "test_evaluated": evaluate_test})
+        extra={"dataset_fingerprint": data.fingerprint, "test_evaluated": evaluate_test,
+               "blas_kernel": blas_kernel(), "streams": STREAMS if not spec.stream else spec.stream})
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         result.weights_path = os.path.join(out_dir, "weights.npz")

@@ -315,6 +315,8 @@ class Tracker:
             "bench.diverged": str(result.diverged).lower(),
             "bench.stop_reason": result.stop_reason,
             "bench.dataset_fingerprint": json.dumps(fp, sort_keys=True)[:4900],
+            **{f"bench.{k}": result.extra[k] for k in ("blas_kernel", "streams")
+               if k in result.extra},
         })
         self.log_artifact(run_id, result.weights_path)
         self.log_artifact(run_id, result.history_path)

@@ -10,8 +10,10 @@ from .ablation import make_ablation
 from .batchnorm import make_batchnorm
 from .config import RunConfig
 from .experiment import Arm, Experiment
+from .protocols import PROTOCOLS, Protocol, describe_protocol, get_protocol
 
-__all__ = ["RunConfig", "Arm", "Experiment", "EXPERIMENTS", "get_experiment"]
+__all__ = ["RunConfig", "Arm", "Experiment", "EXPERIMENTS", "get_experiment", "PROTOCOLS",
+           "Protocol", "describe_protocol", "get_protocol"]
 
 # name -> factory; factories take keyword options (e.g. depths for batchnorm).
 EXPERIMENTS: dict[str, Callable[..., Experiment]] = {

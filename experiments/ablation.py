@@ -1,8 +1,9 @@
 """Notebook 000's MNIST ladder: one improvement per rung, plus a leave-one-out view.
 
-The base is the notebook's protocol: Dense(89, tanh) -> Dense(10), batch 64, 50 epochs,
-validation checked every 10 epochs, stop (and roll back to the best weights) at the first
-evaluation that does not improve. Unlike the notebook, early stopping watches a validation
+The base is the notebook's network and budget: Dense(89, tanh) -> Dense(10), batch 64, 50
+epochs (100 for the deeper arms). The protocol is the harness's sound default (validation
+after every epoch, the full budget, the best-validation weights scored); the notebook's
+stopping rule is ``--protocol notebook``. Unlike the notebook, selection watches a validation
 split, never the test set, and every (arm, seed) starts from fresh state.
 """
 

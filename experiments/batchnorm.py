@@ -36,8 +36,7 @@ def make_batchnorm(depths=(3, 5), widths=(100,), weight_scales=(0.01, 0.05),
         for scale in weight_scales:
             base = RunConfig(
                 dataset=dataset, hidden=hidden, activation="relu", init="normal",
-                weight_scale=float(scale), lr=0.2, epochs=100, batch_size=50, eval_every=10,
-                patience=None)
+                weight_scale=float(scale), lr=0.2, epochs=100, batch_size=50)
             tag = f"L{depth}-ws{scale:g}"
             plain = Arm(f"plain-{tag}", base, f"{depth} affine layers, no batch norm, weight scale {scale:g}")
             bn = Arm(f"bn-{tag}", base.replace(batchnorm=True),

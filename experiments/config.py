@@ -49,8 +49,10 @@ class RunConfig:
     # -- loop --------------------------------------------------------------------------------
     epochs: int = 50
     batch_size: int = 64
-    eval_every: int = 10
-    patience: int | None = 1           # evaluations without improvement before stopping
+    # The "full" protocol (see experiments.protocols): validate every epoch, train the whole
+    # budget, score the best-validation weights. Notebook 000's rule is eval_every=10, patience=1.
+    eval_every: int = 1
+    patience: int | None = None        # evaluations without improvement before stopping
     dtype: str = "float32"
 
     def __post_init__(self):

@@ -80,10 +80,10 @@ def test_leave_one_out_arm_takes_the_component_back_to_the_ladders_value(ablatio
         assert getattr(cfg(ablation, arm), name) == getattr(cfg(ablation, before), name), name
 
 
-def test_base_protocol_is_the_notebooks(ablation):
+def test_base_network_and_budget_are_the_notebooks_under_the_full_protocol(ablation):
     base = cfg(ablation, "mse-sigmoid")
     assert (base.hidden, base.activation, base.batch_size, base.epochs) == ((89,), "tanh", 64, 50)
-    assert (base.eval_every, base.patience, base.optimizer) == (10, 1, "sgd")
+    assert (base.eval_every, base.patience, base.optimizer) == (1, None, "sgd")
     assert (base.loss, base.output_activation, base.lr, base.momentum) == ("mse", "sigmoid", 0.1, 0.0)
     assert base.init == "unit_normal"
 

@@ -80,7 +80,7 @@ def test_weight_scale_is_the_init_std_of_every_dense_layer(scale):
 def test_notebook_003_settings():
     cfg = make_batchnorm().arms[0].config
     assert (cfg.dataset, cfg.activation, cfg.optimizer, cfg.momentum) == ("synthetic", "relu", "sgd", 0.0)
-    assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.eval_every, cfg.patience) == (0.2, 100, 50, 10, None)
+    assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.eval_every, cfg.patience) == (0.2, 100, 50, 1, None)
 
 
 def test_registry_passes_options_to_the_factory():

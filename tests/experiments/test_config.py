@@ -68,7 +68,7 @@ def test_defaults_are_notebook_000s_protocol():
         (89,), "tanh", "identity", "unit_normal")
     assert (cfg.loss, cfg.optimizer, cfg.lr, cfg.momentum, cfg.schedule) == (
         "softmax_ce", "sgd", 0.1, 0.0, "constant")
-    assert (cfg.batch_size, cfg.epochs, cfg.eval_every, cfg.patience) == (64, 50, 10, 1)
+    assert (cfg.batch_size, cfg.epochs, cfg.eval_every, cfg.patience) == (64, 50, 1, None)
     assert (cfg.dataset, cfg.keep_prob, cfg.batchnorm) == ("mnist-5k", 1.0, False)
 
 

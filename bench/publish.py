@@ -6,6 +6,7 @@ import os
 import sys
 
 from .report import load_runs, load_structure, summarize, write_atomic
+from .notes import kernels_of, table_notes
 from .tables import print_table, to_csv, to_markdown
 
 __all__ = ["publish"]
@@ -21,22 +22,12 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     dataset = parent.data.tags.get("bench.dataset", "unknown")
     out_dir = os.path.join(results_root, structure["experiment"], dataset)
     with_ref = dataset == "mnist" and any(a.get("reference") for a in structure["arms"])
-    seeds = sorted(runs["seed"].unique().tolist()) if len(runs) else []
-    notes = [
-        f"Dataset: {parent.data.tags.get('bench.dataset_description', dataset)}.",
-        f"Mean ± 95% t-interval over seeds {seeds}; Δ columns are paired over the same seeds "
-        "(two-sided paired t-test p-value), in percentage points of test accuracy.",
-        "Δ vs previous compares each arm with the arm it changes; Δ vs baseline with "
-        f"`{structure['baseline']}`. Early stopping and any tuning use the validation split only.",
-        f"Made by `{command or parent.data.tags.get('bench.command', '?')}` "
-        f"(MLflow parent run `{parent_id}`, commit {parent.data.tags.get('bench.git_commit', '?')[:12]}"
-        f"{', dirty tree' if parent.data.tags.get('bench.git_dirty') == 'true' else ''}); "
-        "`python -m bench report` rebuilds it from MLflow.",
-        f"BLAS: {parent.data.tags.get('bench.blas', '?')}.",
-    ]
+    notes = table_notes(summary, runs, structure, parent.data.tags, parent_id, command)
     notes += list(extra_notes)
-    if with_ref and structure.get("reference_note"):
-        notes.append(structure["reference_note"])
+    kernels = kernels_of(runs)
+    if len(kernels) > 1 and not quiet:
+        print(f"warning: this table mixes BLAS kernels ({', '.join(kernels)}): its digits "
+              "are not reproducible bit for bit", file=sys.stderr)
     variant = parent.data.tags.get("bench.variant", "as-specified")
     stem = "table" if variant == "as-specified" else variant
     title = f"{structure['experiment']} on {dataset}" + ("" if stem == "table" else f" ({variant})")
@@ -48,13 +39,13 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     write_atomic(paths["csv"], to_csv(summary))
     write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
     figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem, title)
-    markdown = to_markdown(summary, title, notes, with_ref)
+    markdown = to_markdown(summary, title, notes, with_ref, structure["baseline"])
     markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
         ("Test accuracy per arm, 95% intervals", figures.get("chart")),
         ("Validation curves per arm", figures.get("curves"))) if p)
     write_atomic(paths["markdown"], markdown)
     if not quiet:
-        print_table(summary, title, with_ref)
+        print_table(summary, title)
         names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
         print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
         for message in failed:

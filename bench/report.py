@@ -13,7 +13,7 @@ import tempfile
 
 import pandas as pd
 
-from .stats import paired_difference, t_interval
+from .summary import summarize
 
 __all__ = ["load_structure", "load_runs", "summarize", "find_parent_run"]
 
@@ -62,50 +62,14 @@ def load_runs(tracker, parent_id: str) -> pd.DataFrame:
         "run_id": df["run_id"], "arm": df["tags.bench.arm"],
         "seed": df["tags.bench.seed"].astype(int), "status": df["status"],
     })
-    for col in ("test_accuracy", "test_loss", "epochs_run", "run_seconds", "diverged",
-                "final_val_loss", "final_val_accuracy"):
+    for col in ("test_accuracy", "test_loss", "epochs_run", "best_epoch", "run_seconds",
+                "diverged", "final_val_loss", "final_val_accuracy"):
         key = f"metrics.{col}"
         out[col] = df[key].astype(float) if key in df else math.nan
+    for col in ("streams", "blas_kernel"):
+        key = f"tags.bench.{col}"
+        out[col] = df[key] if key in df else None
     return out.sort_values(["arm", "seed"]).reset_index(drop=True)
-
-
-def _by_seed(runs: pd.DataFrame, arm: str, column: str) -> dict[int, float]:
-    rows = runs[(runs["arm"] == arm) & (runs["status"] == "FINISHED")]
-    return dict(zip(rows["seed"].astype(int), rows[column].astype(float)))
-
-
-def summarize(runs: pd.DataFrame, structure: dict) -> pd.DataFrame:
-    """Per arm: mean and 95% t-interval over seeds, paired changes, epochs, time."""
-    rows = []
-    baseline = structure["baseline"]
-    for arm in structure["arms"]:
-        name = arm["name"]
-        mine = runs[runs["arm"] == name]
-        done = mine[mine["status"] == "FINISHED"]
-        acc, loss = t_interval(done["test_accuracy"]), t_interval(done["test_loss"])
-        row = {
-            "arm": name, "change": arm["description"], "compare_to": arm.get("compare_to"),
-            "runs": int(len(done)), "failed": int((mine["status"] != "FINISHED").sum()),
-            "diverged": int((done["diverged"] > 0).sum()),
-            "acc_mean": acc.mean, "acc_low": acc.low, "acc_high": acc.high,
-            "loss_mean": loss.mean, "loss_low": loss.low, "loss_high": loss.high,
-            "epochs_mean": float(done["epochs_run"].mean()) if len(done) else math.nan,
-            "seconds_mean": float(done["run_seconds"].mean()) if len(done) else math.nan,
-        }
-        for prefix, other in (("prev", arm.get("compare_to")), ("base", baseline)):
-            if other is None or other == name:
-                row.update({f"d_{prefix}_acc": math.nan, f"d_{prefix}_low": math.nan,
-                            f"d_{prefix}_high": math.nan, f"d_{prefix}_p": math.nan})
-                continue
-            pd_ = paired_difference(_by_seed(runs, name, "test_accuracy"),
-                                    _by_seed(runs, other, "test_accuracy"))
-            row.update({f"d_{prefix}_acc": pd_.diff.mean, f"d_{prefix}_low": pd_.diff.low,
-                        f"d_{prefix}_high": pd_.diff.high, f"d_{prefix}_p": pd_.p_value})
-        ref = arm.get("reference") or {}
-        row["ref_accuracy"] = ref.get("test_accuracy", math.nan)
-        row["ref_loss"] = math.nan if ref.get("test_loss") is None else ref["test_loss"]
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def write_atomic(path: str, text: str) -> None:

@@ -119,6 +119,8 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
         test_loss, test_acc = (trainer.evaluate(data.x_test, data.y_test) if evaluate_test
                                else (math.nan, math.nan))
         val_loss, val_acc = trainer.evaluate(*val) if val[0] is not None else (math.nan, math.nan)
+    if history.diverged and history.best_epoch is None and evaluate_test:
+        test_loss = math.inf  # no checkpoint to fall back on: its loss is unbounded, not NaN
     result = RunResult(
         spec=spec, history=[r.as_dict() for r in history.records], diverged=history.diverged,
         stop_reason=history.stop_reason, best_epoch=history.best_epoch, test_loss=test_loss,

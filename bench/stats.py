@@ -186,25 +186,42 @@ def _welch(x, y, confidence, dropped) -> Comparison:
                       pooled, dropped)
 
 
-def _power_model(test: str):
-    from statsmodels.stats.power import TTestIndPower, TTestPower
-    return TTestPower() if test == "paired t" else TTestIndPower()
+def _power(test: str, effect: float, n: int, alpha: float) -> float:
+    """Power of the two-sided t-test: ``P(|T| > t_crit)`` with ``T`` noncentral t, for the
+    paired test ``df = n - 1, nc = e sqrt(n)``, for two arms of ``n`` runs ``df = 2n - 2,
+    nc = e sqrt(n / 2)``. The same formula as statsmodels' ``TTestPower``/``TTestIndPower``
+    (the tests check it against them), which return NaN at ``df = 1``."""
+    df, nc = (n - 1, effect * math.sqrt(n)) if test == "paired t" else (2 * n - 2, effect * math.sqrt(n / 2))
+    crit = stats.t.isf(alpha / 2, df)
+    with np.errstate(all="ignore"):
+        p = float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
+    if math.isnan(p):  # far out in the tail the noncentral t loses precision
+        return 1.0 if abs(nc) > crit else 0.0
+    return min(max(p, 0.0), 1.0)
 
 
 def _min_effect(test: str, n: int, alpha: float) -> float:
-    # nobs: pairs for the paired test, runs per arm (equal arms) for Welch's.
-    size = {"nobs": n} if test == "paired t" else {"nobs1": n, "ratio": 1.0}
-    return float(_power_model(test).solve_power(effect_size=None, alpha=alpha, power=POWER,
-                                                alternative="two-sided", **size))
+    """The effect size detected with 80% power: the root of power(e) = 0.8 (power rises with
+    e, so bracketing is safe where statsmodels' own solver sometimes fails to converge)."""
+    from scipy.optimize import brentq
+    return float(brentq(lambda e: _power(test, e, n, alpha) - POWER, 1e-9, 1e6, xtol=1e-12))
 
 
-def _nobs(test: str, effect: float, alpha: float) -> int:
+def _nobs(test: str, effect: float, alpha: float, cap: int = 100_000) -> int:
+    """The smallest n >= 2 whose power reaches 80% (by doubling, then bisection)."""
     if math.isinf(effect):
         return 2
-    size = {"nobs": None} if test == "paired t" else {"nobs1": None, "ratio": 1.0}
-    n = _power_model(test).solve_power(effect_size=effect, alpha=alpha, power=POWER,
-                                       alternative="two-sided", **size)
-    return max(2, math.ceil(float(np.atleast_1d(n)[0])))
+    if _power(test, effect, 2, alpha) >= POWER:
+        return 2
+    low, high = 2, 4
+    while _power(test, effect, high, alpha) < POWER:
+        low, high = high, high * 2
+        if high > cap:
+            return cap
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if _power(test, effect, mid, alpha) < POWER else (low, mid)
+    return high
 
 
 def holm(p_values, alpha: float = 0.05) -> list[float]:

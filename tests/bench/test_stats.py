@@ -230,3 +230,20 @@ def test_seeds_for_half_width_is_the_first_n_meeting_the_target():
     n = seeds_for_half_width(values, 0.005)
     assert sps.t.ppf(0.975, n - 1) * s / math.sqrt(n) <= 0.005
     assert sps.t.ppf(0.975, n - 2) * s / math.sqrt(n - 1) > 0.005
+
+
+@pytest.mark.parametrize("n", [3, 5, 10])
+@pytest.mark.parametrize("effect", [0.3, 1.0, 2.5])
+def test_power_formula_agrees_with_statsmodels(n, effect):
+    from bench.stats import _power
+    assert _power("paired t", effect, n, 0.01) == pytest.approx(
+        TTestPower().power(effect, nobs=n, alpha=0.01), rel=1e-6)
+    assert _power("Welch t", effect, n, 0.01) == pytest.approx(
+        TTestIndPower().power(effect, nobs1=n, alpha=0.01), rel=1e-6)
+
+
+def test_two_seeds_are_not_claimed_to_suffice_where_they_do_not():
+    from bench.stats import _nobs, _power
+    n = _nobs("paired t", 7.27, 0.05 / 12)
+    assert _power("paired t", 7.27, n, 0.05 / 12) >= 0.8 > _power("paired t", 7.27, n - 1, 0.05 / 12)
+    assert n > 2

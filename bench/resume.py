@@ -23,7 +23,7 @@ import json
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from .process import boot_id, pid_exists, start_ticks
 
@@ -78,7 +78,7 @@ def structure_hash(experiment, seeds, data_seed: int = 0, variant: str = "as-spe
     """
     blob = json.dumps({
         "experiment": experiment.name,
-        "arms": [[a.name, asdict(a.config)] for a in experiment.arms],
+        "arms": experiment.arm_configs(),
         "seeds": sorted(int(s) for s in seeds), "data_seed": int(data_seed), "variant": variant,
     }, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]

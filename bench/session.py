@@ -17,7 +17,6 @@ import os
 import signal
 import sys
 import tempfile
-from dataclasses import asdict
 
 from experiments import Experiment
 
@@ -85,15 +84,6 @@ def _settle(tracker, runs: list[str], status: str) -> None:
                     pass
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
-
-
-def structure_of(experiment: Experiment) -> dict:
-    return {
-        "experiment": experiment.name, "description": experiment.description,
-        "baseline": experiment.baseline, "reference_note": experiment.reference_note,
-        "arms": [{"name": a.name, "description": a.description, "compare_to": a.compare_to,
-                  "reference": a.reference, "config": asdict(a.config)} for a in experiment.arms],
-    }
 
 
 def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: int = 1,
@@ -199,7 +189,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                 missing = {k: v for k, v in params.items() if k not in before.data.params}
                 if missing:
                     tracker.log_params(parent, missing)
-            tracker.log_json(parent, structure_of(experiment), STRUCTURE_FILE)
+            tracker.log_json(parent, experiment.structure(), STRUCTURE_FILE)
         progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
         for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):

@@ -26,6 +26,8 @@ import urllib.parse
 import uuid
 from collections.abc import Iterable
 
+from .checks import redact
+
 __all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS",
            "TrackingUnavailable", "is_transient"]
 
@@ -139,7 +141,6 @@ class Tracker:
                 if deadline is None:
                     deadline, first = now + self.retry_seconds, now
                 if now >= deadline:
-                    from .doctor import redact
                     raise TrackingUnavailable(
                         f"tracking store {redact(self.uri)} unreachable for "
                         f"{self.retry_seconds:g}s ({name}: {str(exc).splitlines()[0][:300]}); "
@@ -147,7 +148,6 @@ class Tracker:
                 failures += 1
                 self.retries += 1
                 if failures == 1:
-                    from .doctor import redact
                     print(f"bench: tracking store {redact(self.uri)} unreachable ({name}: "
                           f"{type(exc).__name__}); retrying for up to {self.retry_seconds:g}s",
                           file=sys.stderr, flush=True)

@@ -95,7 +95,7 @@ def measure_memory(epochs: int = 2, splits: dict[str, int] | None = None) -> dic
         root, os.environ.get("PYTHONPATH")]))}
     out: dict = {}
     for traced in (True, False):  # the untraced child's RSS figures are the ones kept
-        proc = subprocess.run([sys.executable, "-m", "bench.perf.memory", json.dumps(
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.memory", json.dumps(
             {"traced": traced, "epochs": epochs, "splits": splits})],
             capture_output=True, text=True, env=env, check=False)
         if proc.returncode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 
-from ..plots import _pyplot
+from ..figures import pyplot
 from ..report import write_atomic
 
 __all__ = ["importances", "best_so_far", "write_search_report"]
@@ -37,7 +37,7 @@ def best_so_far(study) -> list[tuple[int, float]]:
 
 
 def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, title: str) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for arm, curve in curves.items():
         if curve:

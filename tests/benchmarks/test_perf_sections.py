@@ -1,4 +1,4 @@
-"""Peers' equal-start losses, the memory probe and the `python -m bench perf` command."""
+"""Peers' equal-start losses, the memory probe and the `python -m benchmarks all` command."""
 
 import json
 import os
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.perf.memory import measure_memory
-from bench.perf.peerloss import cross_entropy, equal_start_losses
+from benchmarks.memory import measure_memory
+from benchmarks.peerloss import cross_entropy, equal_start_losses
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -65,7 +65,7 @@ def test_bench_perf_rejects_an_unknown_section(tmp_path):
 
 
 def test_missed_targets_say_what_limits_them():
-    from bench.perf.targets import evaluate
+    from benchmarks.targets import evaluate
     core = [{"batch": 64, "samples": 6400, "target": 1.4, "ratio": 1.8, "cpu_ratio": 1.8,
              "floor_cpu_s": [0.03, 0.03]},
             {"batch": 1024, "samples": 6400, "target": 1.2, "ratio": 1.1, "cpu_ratio": 1.1,
@@ -96,7 +96,7 @@ def test_bench_perf_harness_command_prints_its_sections_and_writes_only_with_out
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(ROOT), os.environ.get("PYTHONPATH")]))}
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "bench.perf", "harness", "--quick", "--out",
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "harness", "--quick", "--out",
                            str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -14,7 +14,7 @@ import shlex
 import sys
 
 from . import arguments as A
-from .planning import MAX_JOBS, UsageError, option_owners, prepare_experiment, run_plan
+from .planning import MAX_JOBS, UsageError, option_owners, run_plan
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -142,7 +142,7 @@ def cmd_run(args) -> int:
 
 def cmd_report(args) -> int:
     from .publish import publish
-    from .report import find_parent_run
+    from .store import find_parent_run
     from .tracking import Tracker
     _preflight(args)
     tracker = Tracker(args.tracking_uri)

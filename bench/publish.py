@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import tags as T
 from .report import load_runs, load_structure, summarize, write_atomic
 from .tables import print_table, to_csv, to_markdown
 
@@ -18,26 +19,26 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     structure = load_structure(tracker, parent_id)
     runs = load_runs(tracker, parent_id)
     summary = summarize(runs, structure)
-    dataset = parent.data.tags.get("bench.dataset", "unknown")
+    dataset = parent.data.tags.get(T.DATASET, "unknown")
     out_dir = os.path.join(results_root, structure["experiment"], dataset)
     with_ref = dataset == "mnist" and any(a.get("reference") for a in structure["arms"])
     seeds = sorted(runs["seed"].unique().tolist()) if len(runs) else []
     notes = [
-        f"Dataset: {parent.data.tags.get('bench.dataset_description', dataset)}.",
+        f"Dataset: {parent.data.tags.get(T.DATASET_DESCRIPTION, dataset)}.",
         f"Mean ± 95% t-interval over seeds {seeds}; Δ columns are paired over the same seeds "
         "(two-sided paired t-test p-value), in percentage points of test accuracy.",
         "Δ vs previous compares each arm with the arm it changes; Δ vs baseline with "
         f"`{structure['baseline']}`. Early stopping and any tuning use the validation split only.",
-        f"Made by `{command or parent.data.tags.get('bench.command', '?')}` "
-        f"(MLflow parent run `{parent_id}`, commit {parent.data.tags.get('bench.git_commit', '?')[:12]}"
-        f"{', dirty tree' if parent.data.tags.get('bench.git_dirty') == 'true' else ''}); "
+        f"Made by `{command or parent.data.tags.get(T.COMMAND, '?')}` "
+        f"(MLflow parent run `{parent_id}`, commit {parent.data.tags.get(T.GIT_COMMIT, '?')[:12]}"
+        f"{', dirty tree' if parent.data.tags.get(T.GIT_DIRTY) == 'true' else ''}); "
         "`python -m bench report` rebuilds it from MLflow.",
-        f"BLAS: {parent.data.tags.get('bench.blas', '?')}.",
+        f"BLAS: {parent.data.tags.get(T.BLAS, '?')}.",
     ]
     notes += list(extra_notes)
     if with_ref and structure.get("reference_note"):
         notes.append(structure["reference_note"])
-    variant = parent.data.tags.get("bench.variant", "as-specified")
+    variant = parent.data.tags.get(T.VARIANT, "as-specified")
     stem = "table" if variant == "as-specified" else variant
     title = f"{structure['experiment']} on {dataset}" + ("" if stem == "table" else f" ({variant})")
     paths = {

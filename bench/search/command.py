@@ -117,7 +117,7 @@ def cmd_search(args, command: str) -> int:
                                 experiment_name=args.experiment_name, data_dir=args.data_dir,
                                 quiet=args.quiet, command=command, variant="tuned",
                                 run_key=f"tuned-{_config_hash(tuned, seeds)}")
-        budget = "; ".join(f"{arm}: {info['counted']} trials, {info['seconds']:.0f}s"
+        budget = "; ".join(f"{arm}: {info.counted} trials, {info.seconds:.0f}s"
                            for arm, info in outcome.items())
         publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
                 extra_notes=[f"Each arm tuned with {trials} Optuna trials ({args.sampler} sampler, "

@@ -85,13 +85,13 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
     fig, axes = plt.subplots(1, len(arms), figsize=(5.2 * len(arms), 4.2), squeeze=False,
                              constrained_layout=True)
     values = [v for a in arms for *_, v in _cells(optuna.load_study(
-        study_name=outcome[a]["study"], storage=storage)) if not math.isnan(v)]
+        study_name=outcome[a].study, storage=storage)) if not math.isnan(v)]
     cap = 1e3  # finite but exploded losses (1e14) would flatten every other colour
     norm = (LogNorm(vmin=max(min(values), 1e-4), vmax=max(min(max(values), cap), min(values) * 10))
             if values else None)
     mappable = None
     for ax, arm in zip(axes[0], arms):
-        cells = _cells(optuna.load_study(study_name=outcome[arm]["study"], storage=storage))
+        cells = _cells(optuna.load_study(study_name=outcome[arm].study, storage=storage))
         ok = [(lr, ws, v) for lr, ws, v in cells if not math.isnan(v)]
         bad = [(lr, ws) for lr, ws, v in cells if math.isnan(v)]
         if ok:

@@ -101,6 +101,12 @@ def _check_sqlite_file(path: str, what: str, url: str) -> None:
                                        f"({redact(url)})")
 
 
+def _check_sqlite_url(url: str, what: str) -> None:
+    path = _sqlite_path(url)
+    if path is not None:  # None: in memory, nothing on disk to check
+        _check_sqlite_file(path, what, url)
+
+
 def _check_server(url: str, what: str, timeout: float) -> None:
     """A TCP connection to the host:port of a database URL (no driver needed)."""
     from sqlalchemy.engine import make_url
@@ -160,9 +166,7 @@ def check_tracking_uri(uri: str, timeout: float | None = None) -> None:
                                    f"({reason}); start it or pass another --tracking-uri") from None
         return
     if scheme == "sqlite":
-        path = _sqlite_path(uri)
-        if path is not None:
-            _check_sqlite_file(path, "tracking store", uri)
+        _check_sqlite_url(uri, "tracking store")
         return
     if scheme in ("file",):
         path = urllib.parse.urlsplit(uri).path
@@ -189,9 +193,7 @@ def check_optuna_storage(url: str | None, timeout: float | None = None) -> None:
             raise StoreUnreachable(f"Optuna storage {url!r} names a directory, not a journal file")
         return
     if scheme == "sqlite":
-        path = _sqlite_path(url)
-        if path is not None:
-            _check_sqlite_file(path, "Optuna storage", url)
+        _check_sqlite_url(url, "Optuna storage")
         return
     if scheme in ("postgresql", "mysql"):
         _check_server(url, "Optuna storage", timeout)

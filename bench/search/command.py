@@ -71,7 +71,8 @@ def plan_search(args):
 def cmd_search(args, command: str) -> int:
     from ..tracking import Tracker
     from .report import write_search_report
-    from .run import run_search, search_pending, start_worker_server, tuned_experiment
+    from .outcome import tuned_experiment
+    from .run import run_search, search_pending, start_worker_server
 
     # Reading a run's artifacts back (the tables) must not draw a progress bar per file.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

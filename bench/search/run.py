@@ -7,7 +7,6 @@ MLflow runs of the search and of each arm are found again by key rather than dup
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import multiprocessing
 import signal
@@ -15,40 +14,23 @@ import sys
 import time
 from dataclasses import dataclass
 
-from experiments import Arm, Experiment, RunConfig
+from experiments import Arm, Experiment
 
 from .. import store
 from .. import tags as T
 from ..environment import environment_tags
 from ..runner import load_data
+from .outcome import ArmOutcome, SearchOutcome
 from .budget import counted_trials, recover_stale_trials, remaining
 from .storage import describe_storage, open_storage
 from .study import SETTINGS_ATTR, study_settings
 from .worker import run_worker, sweep_orphan_runs, worker_main
 
-__all__ = ["run_search", "study_name_for", "SearchOutcome", "ArmOutcome", "tuned_experiment",
-           "search_pending", "start_worker_server"]
+__all__ = ["run_search", "study_name_for", "search_pending", "start_worker_server"]
 
 
 def study_name_for(prefix: str, experiment: str, dataset: str, arm: str) -> str:
     return f"{prefix}{experiment}.{dataset}.{arm}"
-
-
-@dataclass
-class ArmOutcome:
-    """What tuning one arm gave."""
-
-    arm: Arm
-    study: str                  # the Optuna study's name
-    arm_run: str                # the arm's MLflow run
-    best_trial: object | None   # optuna FrozenTrial; None when no trial completed
-    best_config: RunConfig | None
-    counted: int                # trials counted against the budget
-    states: dict[str, int]      # COMPLETE / PRUNED / FAIL -> trials
-    seconds: float
-
-
-SearchOutcome = dict[str, ArmOutcome]  # arm name -> its outcome, in the experiment's order
 
 
 @dataclass
@@ -321,15 +303,3 @@ def _install_sigterm():
 def _restore_sigterm(previous) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
-
-
-def tuned_experiment(experiment: Experiment, outcome: SearchOutcome) -> Experiment:
-    """The experiment with each arm's best configuration (arms with no completed trial dropped)."""
-    arms = [dataclasses.replace(a, config=outcome[a.name].best_config,
-                                description=f"{a.description} (tuned)")
-            for a in experiment.arms
-            if a.name in outcome and outcome[a.name].best_config is not None]
-    if not arms:
-        raise ValueError("no arm has a completed trial to re-seed")
-    return dataclasses.replace(experiment.restrict(arms), search_spaces={},
-                               description=experiment.description + " Tuned per arm.")

@@ -90,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "all":
         from .suite import run
-        return run(args)
+        try:
+            return run(args)
+        except ValueError as exc:  # a bad setting: one line and status 2, as `bench` does
+            print(f"benchmarks: error: {exc}", file=sys.stderr)
+            return 2
     if args.command == "harness":
         return _harness(args)
     from .core import make_data

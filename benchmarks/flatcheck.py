@@ -98,7 +98,7 @@ def _unflatten(arrays) -> dict:
 
 
 def _repo() -> str:
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def reference_revision(repo: str | None = None) -> str:

@@ -8,6 +8,8 @@ import subprocess
 from functools import lru_cache
 from importlib import metadata
 
+from . import tags as T
+
 __all__ = ["git_info", "package_versions", "blas_info", "blas_kernel", "environment_tags"]
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,8 +75,8 @@ def blas_kernel() -> str:
 
 
 def environment_tags() -> dict[str, str]:
-    tags = {f"bench.{k}": v for k, v in git_info().items()}
-    tags.update({f"bench.version.{k}": v for k, v in package_versions().items()})
-    tags["bench.blas"] = blas_info()
-    tags["bench.machine"] = f"{platform.machine()} {os.cpu_count()} cpus {platform.system()}"
+    tags = {f"{T.PREFIX}{k}": v for k, v in git_info().items()}
+    tags.update({f"{T.VERSION}{k}": v for k, v in package_versions().items()})
+    tags[T.BLAS] = blas_info()
+    tags[T.MACHINE] = f"{platform.machine()} {os.cpu_count()} cpus {platform.system()}"
     return tags

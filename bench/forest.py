@@ -74,13 +74,13 @@ def _panel(ax, rows: list[dict], runs: pd.DataFrame, heading: str) -> None:
 def forest_plot(summary: pd.DataFrame, runs: pd.DataFrame, path: str, title: str,
                 baseline: str = "") -> str | None:
     """Write the forest plot to ``path`` (PNG); ``None`` when there is nothing to compare."""
-    from .plots import _pyplot, save_figure
+    from .figures import pyplot, save_figure
     families = [(p, h) for p, h in (("prev", "each arm vs the arm it changes"),
                                     ("base", f"each arm vs the baseline {baseline}".rstrip()))
                 if _rows(summary, p)]
     if not families:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     heights = [max(len(_rows(summary, p)), 1) for p, _ in families]
     fig, axes = plt.subplots(len(families), 1, figsize=(9.5, 1.1 + 0.32 * sum(heights)),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)

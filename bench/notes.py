@@ -9,6 +9,7 @@ import pandas as pd
 
 from experiments.protocols import describe_protocol
 
+from . import tags as T
 from .stats import binomial_half_width
 
 __all__ = ["table_notes", "kernels_of"]
@@ -53,8 +54,8 @@ def _pairing_note(summary: pd.DataFrame) -> str:
 
 def table_notes(summary: pd.DataFrame, runs: pd.DataFrame, structure: dict, tags: dict,
                 parent_id: str, command: str | None) -> list[str]:
-    dataset = tags.get("bench.dataset", "unknown")
-    description = tags.get("bench.dataset_description", dataset)
+    dataset = tags.get(T.DATASET, "unknown")
+    description = tags.get(T.DATASET_DESCRIPTION, dataset)
     arms = structure["arms"]
     protocols = {describe_protocol(SimpleNamespace(**a["config"])) for a in arms if a.get("config")}
     notes = [f"Dataset: {description}.",
@@ -85,9 +86,9 @@ def table_notes(summary: pd.DataFrame, runs: pd.DataFrame, structure: dict, tags
         notes.append(f"BLAS kernel of every run: {kernels[0]}, 1 thread per run. Re-running on "
                      "the same kernel reproduces every digit; on another kernel the digits move "
                      "and the verdicts should not.")
-    sha = tags.get("bench.git_commit", "?")[:12]
-    dirty = ", dirty tree" if tags.get("bench.git_dirty") == "true" else ""
-    notes.append(f"Made by `{command or tags.get('bench.command', '?')}` (MLflow parent run "
+    sha = tags.get(T.GIT_COMMIT, "?")[:12]
+    dirty = ", dirty tree" if tags.get(T.GIT_DIRTY) == "true" else ""
+    notes.append(f"Made by `{command or tags.get(T.COMMAND, '?')}` (MLflow parent run "
                  f"`{parent_id}`, commit {sha}{dirty}); `python -m bench report` rebuilds it "
                  "from MLflow.")
     if structure.get("reference_note") and dataset == "mnist":

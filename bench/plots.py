@@ -11,10 +11,10 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 
-from .run_curve import learning_curve  # one run's curve; imported from here by its callers
+from .figures import finite, integer_epochs, maybe_log, pyplot, save_figure
+from .run_curve import learning_curve  # one run's curve; bench.runner draws it through here
 
 __all__ = [
     "LOSS_NAMES",
@@ -28,49 +28,10 @@ __all__ = [
 LOSS_NAMES = {"softmax_ce": "cross-entropy", "mse": "MSE"}
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")  # files only; never open a window
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def save_figure(fig, path: str, dpi: int = 110, **savefig_kwargs) -> str:
-    """Write ``fig`` to ``path`` atomically (readers never see half a PNG) and close it
-    (a bare ``Figure``, which pyplot does not hold, is simply dropped)."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp.png"
-    try:
-        fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
-        os.replace(tmp, path)
-    finally:
-        if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot
-            _pyplot().close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _integer_epochs(ax) -> None:
-    from matplotlib.ticker import MaxNLocator
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
-
-
-def _finite(x) -> bool:
-    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
-
-
-def _maybe_log(ax, values) -> None:
-    """Log scale when the values span more than a factor of 20 (and are all positive)."""
-    vals = [v for v in values if _finite(v)]
-    if vals and min(vals) > 0 and max(vals) / min(vals) > 20:
-        ax.set_yscale("log")
-
-
 def _styles(n: int) -> list[dict]:
     """Colour and line style per series: tab10's colours, then again dashed, then dotted
     (paired light/dark colours, as in tab20, read as one)."""
-    plt = _pyplot()
+    plt = pyplot()
     cmap = plt.get_cmap("tab10")
     return [{"color": cmap(i % 10), "linestyle": ("-", "--", ":")[(i // 10) % 3]} for i in range(n)]
 
@@ -80,7 +41,7 @@ def _mean_band(series: Sequence[Sequence[tuple[int, float]]]):
     by_epoch: dict[int, list[float]] = {}
     for s in series:
         for step, value in s:
-            if _finite(value):
+            if finite(value):
                 by_epoch.setdefault(int(step), []).append(float(value))
     out = []
     for epoch in sorted(by_epoch):
@@ -100,7 +61,7 @@ def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tupl
     loss; arms whose loss differs from the most common one say so in the legend, since
     their loss values are on another scale.
     """
-    plt = _pyplot()
+    plt = pyplot()
     arms = list(curves)
     losses = dict(losses or {})
     common = max(set(losses.values()), key=list(losses.values()).count) if losses else None
@@ -128,7 +89,7 @@ def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tupl
                 ax.fill_between(ep, lo, hi, color=look["color"], alpha=alpha, linewidth=0)
             if metric == "val_loss":
                 all_loss += lo + hi
-    _maybe_log(ax_loss, all_loss)
+    maybe_log(ax_loss, all_loss)
     loss_name = LOSS_NAMES.get(common, common) if common else "training loss"
     ax_loss.set(xlabel="epoch", ylabel=f"validation loss ({loss_name})"
                 + (", log scale" if ax_loss.get_yscale() == "log" else ""),
@@ -136,7 +97,7 @@ def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tupl
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)",
                title="validation accuracy (higher is better)")
     for ax in (ax_loss, ax_acc):
-        _integer_epochs(ax)
+        integer_epochs(ax)
         ax.grid(alpha=0.3)
     handles, labels = ax_loss.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right center", fontsize=8.5, title="arm",
@@ -156,7 +117,7 @@ def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
     order of the first table; arms only in a later table follow. The numbers are printed in
     a column on the right, as in the table.
     """
-    plt = _pyplot()
+    plt = pyplot()
     order: list[str] = []
     for t in tables.values():
         for arm in t["arm"]:
@@ -225,7 +186,7 @@ def importances_chart(importances: Mapping[str, Mapping[str, float]], path: str,
     """
     if not any(importances.values()):
         return None
-    plt = _pyplot()
+    plt = pyplot()
     arms = list(importances)
     params = sorted({p for imp in importances.values() for p in imp})
     ncols = min(4, len(arms))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import tags as T
 from .report import load_runs, load_structure, summarize, write_atomic
 from .notes import kernels_of, table_notes
 from .tables import print_table, to_csv, to_markdown
@@ -19,7 +20,7 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     structure = load_structure(tracker, parent_id)
     runs = load_runs(tracker, parent_id)
     summary = summarize(runs, structure)
-    dataset = parent.data.tags.get("bench.dataset", "unknown")
+    dataset = parent.data.tags.get(T.DATASET, "unknown")
     out_dir = os.path.join(results_root, structure["experiment"], dataset)
     with_ref = dataset == "mnist" and any(a.get("reference") for a in structure["arms"])
     notes = table_notes(summary, runs, structure, parent.data.tags, parent_id, command)
@@ -28,7 +29,7 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     if len(kernels) > 1 and not quiet:
         print(f"warning: this table mixes BLAS kernels ({', '.join(kernels)}): its digits "
               "are not reproducible bit for bit", file=sys.stderr)
-    variant = parent.data.tags.get("bench.variant", "as-specified")
+    variant = parent.data.tags.get(T.VARIANT, "as-specified")
     stem = "table" if variant == "as-specified" else variant
     title = f"{structure['experiment']} on {dataset}" + ("" if stem == "table" else f" ({variant})")
     paths = {

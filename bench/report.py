@@ -1,6 +1,6 @@
 """Ablation tables built from what MLflow holds, never from in-memory state.
 
-``load_runs`` reads the child runs of one parent run (``mlflow.search_runs`` -> pandas),
+``load_runs`` reads the child runs of one parent run (``bench.store``) into pandas,
 ``summarize`` computes the per-arm statistics, and ``bench.tables`` renders them.
 """
 
@@ -13,28 +13,17 @@ import tempfile
 
 import pandas as pd
 
+from . import tags as T
+from .store import children, find_parent_run
 from .summary import summarize
 
-__all__ = ["load_structure", "load_runs", "summarize", "find_parent_run"]
+__all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write_atomic",
+           "STRUCTURE_FILE", "METRIC_COLUMNS"]
 
 STRUCTURE_FILE = "experiment.json"
-
-
-def find_parent_run(tracker, experiment_name: str, dataset: str | None = None) -> str:
-    """The newest finished parent run of ``experiment_name`` (optionally on ``dataset``)."""
-    exp = tracker.client.get_experiment_by_name(experiment_name)
-    if exp is None:
-        raise ValueError(f"no MLflow experiment named {experiment_name!r} in {tracker.uri}; "
-                         "run `python -m bench run` first")
-    query = "tags.`bench.kind` = 'parent' and attributes.status = 'FINISHED'"
-    if dataset:
-        query += f" and tags.`bench.dataset` = '{dataset}'"
-    runs = tracker.client.search_runs([exp.experiment_id], query,
-                                      order_by=["attributes.start_time DESC"], max_results=1)
-    if not runs:
-        where = f" on dataset {dataset!r}" if dataset else ""
-        raise ValueError(f"no finished run of {experiment_name!r}{where} in {tracker.uri}")
-    return runs[0].info.run_id
+METRIC_COLUMNS = ("test_accuracy", "test_loss", "epochs_run", "best_epoch", "run_seconds",
+                  "diverged", "final_val_loss", "final_val_accuracy")
+_NEWEST_FIRST = ["attributes.start_time DESC"]  # the order mlflow.search_runs returned
 
 
 def load_structure(tracker, parent_id: str) -> dict:
@@ -47,28 +36,19 @@ def load_structure(tracker, parent_id: str) -> dict:
 
 def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     """One row per child run: arm, seed, status and final metrics."""
-    import mlflow
     parent = tracker.client.get_run(parent_id)
-    mlflow.set_tracking_uri(tracker.uri)  # search_runs reads the process-wide store
-    # Through the tracker's retry, like every client call: a store that is briefly locked or
-    # unreachable while the tables are built must not lose the finished ablation's report.
-    df = tracker._retry(
-        "search_runs", mlflow.search_runs, experiment_ids=[parent.info.experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{parent_id}'",
-        max_results=50000, output_format="pandas")
-    if df.empty:
+    runs = children(tracker, parent.info.experiment_id, parent_id, order_by=_NEWEST_FIRST)
+    if not runs:
         return pd.DataFrame(columns=["arm", "seed", "status"])
     out = pd.DataFrame({
-        "run_id": df["run_id"], "arm": df["tags.bench.arm"],
-        "seed": df["tags.bench.seed"].astype(int), "status": df["status"],
+        "run_id": [r.info.run_id for r in runs], "arm": [r.data.tags[T.ARM] for r in runs],
+        "seed": [int(r.data.tags[T.SEED]) for r in runs],
+        "status": [r.info.status for r in runs],
     })
-    for col in ("test_accuracy", "test_loss", "epochs_run", "best_epoch", "run_seconds",
-                "diverged", "final_val_loss", "final_val_accuracy"):
-        key = f"metrics.{col}"
-        out[col] = df[key].astype(float) if key in df else math.nan
-    for col in ("streams", "blas_kernel"):
-        key = f"tags.bench.{col}"
-        out[col] = df[key] if key in df else None
+    for col in METRIC_COLUMNS:
+        out[col] = [float(r.data.metrics.get(col, math.nan)) for r in runs]
+    out["streams"] = [r.data.tags.get(T.STREAMS) for r in runs]
+    out["blas_kernel"] = [r.data.tags.get(T.BLAS_KERNEL) for r in runs]
     return out.sort_values(["arm", "seed"]).reset_index(drop=True)
 
 

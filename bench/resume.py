@@ -23,16 +23,18 @@ import json
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from . import store
+from . import tags as T
 from .process import boot_id, pid_exists, start_ticks
 
 __all__ = ["OWNER_TAGS", "process_identity", "owner_state", "structure_hash",
            "ResumeConflict", "ResumePlan", "plan_resume", "reap_orphans", "running_runs",
            "RunningRun", "mark_killed"]
 
-OWNER_TAGS = ("bench.host", "bench.pid", "bench.process_start", "bench.boot_id")
-HASH_TAG = "bench.structure_hash"
+OWNER_TAGS = T.OWNER_TAGS
+HASH_TAG = T.STRUCTURE_HASH
 UNFINISHED = ("KILLED", "FAILED", "RUNNING")
 
 
@@ -45,23 +47,23 @@ class ResumeConflict(ValueError):
 def process_identity(pid: int | None = None) -> dict[str, str]:
     """Owner tags naming this process (or ``pid`` on this host)."""
     pid = os.getpid() if pid is None else pid
-    return {"bench.host": socket.gethostname(), "bench.pid": str(pid),
-            "bench.process_start": start_ticks(pid) or "", "bench.boot_id": boot_id() or ""}
+    return {T.HOST: socket.gethostname(), T.PID: str(pid),
+            T.PROCESS_START: start_ticks(pid) or "", T.BOOT_ID: boot_id() or ""}
 
 
 def owner_state(tags: dict[str, str]) -> tuple[str, str]:
     """``(state, why)`` with state ``alive``, ``orphaned`` or ``unknown`` (see module doc)."""
-    host, pid = tags.get("bench.host"), tags.get("bench.pid")
+    host, pid = tags.get(T.HOST), tags.get(T.PID)
     if not host or not pid or not pid.isdigit():
         return "unknown", "no owner process recorded"
     if host != socket.gethostname():
         return "unknown", f"held by pid {pid} on host {host}, which cannot be checked from here"
-    boot = tags.get("bench.boot_id")
+    boot = tags.get(T.BOOT_ID)
     if boot and boot_id() and boot != boot_id():
         return "orphaned", f"pid {pid} was running before this machine rebooted"
     if not pid_exists(int(pid)):
         return "orphaned", f"pid {pid} on {host} is no longer running"
-    started = tags.get("bench.process_start")
+    started = tags.get(T.PROCESS_START)
     now = start_ticks(int(pid))
     if started and now and started != now:
         return "orphaned", f"pid {pid} on {host} now belongs to another process"
@@ -78,33 +80,22 @@ def structure_hash(experiment, seeds, data_seed: int = 0, variant: str = "as-spe
     """
     blob = json.dumps({
         "experiment": experiment.name,
-        "arms": [[a.name, asdict(a.config)] for a in experiment.arms],
+        "arms": experiment.arm_configs(),
         "seeds": sorted(int(s) for s in seeds), "data_seed": int(data_seed), "variant": variant,
     }, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def _all_runs(client, experiment_ids, filter_string, order_by=None):
-    token, out = None, []
-    while True:
-        page = client.search_runs(experiment_ids, filter_string, max_results=5000,
-                                  order_by=order_by, page_token=token)
-        out += list(page)
-        token = page.token
-        if not token:
-            return out
-
-
 def mark_killed(tracker, run_id: str, why: str) -> None:
-    tracker.set_tags(run_id, {"bench.killed_reason": why[:4900]})
+    tracker.set_tags(run_id, {T.KILLED_REASON: why[:4900]})
     tracker.end(run_id, "KILLED")
 
 
 def reap_orphans(tracker, experiment_id: str, kinds=("parent", "run")) -> list[str]:
     """Mark KILLED the RUNNING runs of ``experiment_id`` whose owner process is gone."""
     reaped = []
-    for run in _all_runs(tracker.client, [experiment_id], "attributes.status = 'RUNNING'"):
-        if kinds and run.data.tags.get("bench.kind") not in kinds:
+    for run in store.running(tracker, [experiment_id]):
+        if kinds and run.data.tags.get(T.KIND) not in kinds:
             continue
         state, why = owner_state(run.data.tags)
         if state == "orphaned":
@@ -130,13 +121,9 @@ def plan_resume(tracker, experiment_id: str, structure: str,
     commit: runs of one table come from one version of the code). Run after
     :func:`reap_orphans`, so a parent left RUNNING by a dead process is already KILLED here.
     """
-    client = tracker.client
-    newest = client.search_runs(
-        [experiment_id], f"tags.`bench.kind` = 'parent' and tags.`{HASH_TAG}` = '{structure}'",
-        max_results=1, order_by=["attributes.start_time DESC"])
-    if not newest:
+    parent = store.newest_parent(tracker, experiment_id, structure)
+    if parent is None:
         return None
-    parent = newest[0]
     status = parent.info.status
     if status not in UNFINISHED:
         return None
@@ -151,10 +138,9 @@ def plan_resume(tracker, experiment_id: str, structure: str,
             "`python -m bench doctor --fix` if that process is gone")
     finished: dict[str, str] = {}
     stale: dict[str, list[str]] = {}
-    for child in _all_runs(client, [experiment_id],
-                           f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
-                           order_by=["attributes.start_time ASC"]):
-        key = child.data.tags.get("bench.run_key")
+    for child in store.children(tracker, experiment_id, parent.info.run_id,
+                                order_by=["attributes.start_time ASC"]):
+        key = child.data.tags.get(T.RUN_KEY)
         if not key:
             continue
         if child.info.status == "FINISHED" and key not in finished:
@@ -180,23 +166,15 @@ class RunningRun:
 
 def running_runs(tracker, experiment_names: list[str] | None = None) -> list[RunningRun]:
     """Every RUNNING run (of the named experiments, else of all), with its owner's state."""
-    client = tracker.client
-    if experiment_names:
-        exps = [client.get_experiment_by_name(n) for n in experiment_names]
-        missing = [n for n, e in zip(experiment_names, exps) if e is None]
-        if missing:
-            raise ValueError(f"no MLflow experiment named {missing[0]!r} in {tracker.uri}")
-    else:
-        exps = list(client.search_experiments())
+    exps = store.experiments(tracker, experiment_names)
     names = {e.experiment_id: e.name for e in exps}
     out = []
     ids = list(names)
     for i in range(0, len(ids), 100):
-        for run in _all_runs(client, ids[i:i + 100], "attributes.status = 'RUNNING'",
-                             order_by=["attributes.start_time ASC"]):
+        for run in store.running(tracker, ids[i:i + 100], order_by=["attributes.start_time ASC"]):
             state, why = owner_state(run.data.tags)
             age = time.time() - (run.info.start_time or 0) / 1000
             out.append(RunningRun(run.info.run_id, names.get(run.info.experiment_id, "?"),
-                                  run.info.run_name or "", run.data.tags.get("bench.kind", "?"),
+                                  run.info.run_name or "", run.data.tags.get(T.KIND, "?"),
                                   state, why, age))
     return out

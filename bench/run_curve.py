@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import threading
 
+from .figures import finite, maybe_log, save_figure
+
 __all__ = ["learning_curve"]
 
 SIZE_IN = (9.0, 3.4)
@@ -127,7 +129,6 @@ def _blank(ax) -> None:
 def learning_curve(history: list[dict], title: str, path: str) -> str:
     """One run: training and validation loss, and validation accuracy, against epoch."""
     global _figure
-    from .plots import _finite, _maybe_log, save_figure
     with _lock:
         if _figure is None:
             _figure = _new_figure()
@@ -138,7 +139,7 @@ def learning_curve(history: list[dict], title: str, path: str) -> str:
         train = [r["train_loss"] for r in history]
         ax_loss.plot(epochs, train, label="training (mean over the epoch)")
         val = [(r["epoch"], r["val_loss"], r["val_accuracy"]) for r in history
-               if _finite(r["val_loss"])]
+               if finite(r["val_loss"])]
         marker = "o-" if len(val) <= 30 else "-"
         if val:
             ax_loss.plot([v[0] for v in val], [v[1] for v in val], marker, label="validation")
@@ -146,7 +147,7 @@ def learning_curve(history: list[dict], title: str, path: str) -> str:
         else:
             ax_acc.text(0.5, 0.5, "no validation checks", ha="center", va="center",
                         transform=ax_acc.transAxes, color="0.4")
-        _maybe_log(ax_loss, train + [v[1] for v in val])
+        maybe_log(ax_loss, train + [v[1] for v in val])
         if ax_loss.get_yscale() == "log":
             _plain_log_labels(ax_loss.yaxis)
         ax_loss.legend(fontsize=8)

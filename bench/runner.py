@@ -57,7 +57,10 @@ class RunResult:
     weights_path: str | None = None
     history_path: str | None = None   # every per-epoch field as CSV
     curve_path: str | None = None
-    extra: dict = field(default_factory=dict)
+    dataset_fingerprint: dict = field(default_factory=dict)  # what the run was trained on
+    test_evaluated: bool = True     # False for search trials: tuning never sees the test set
+    blas_kernel: str = ""           # the BLAS kernel the run computed with (its digits depend on it)
+    streams: str = ""               # how its random streams were drawn (pairing holds within one)
 
     @property
     def epochs_run(self) -> int:
@@ -65,7 +68,7 @@ class RunResult:
 
     def final_metrics(self) -> dict[str, float]:
         test = ({"test_loss": self.test_loss, "test_accuracy": self.test_accuracy}
-                if self.extra.get("test_evaluated", True) else {})
+                if self.test_evaluated else {})
         return {
             **test,
             "final_val_loss": self.val_loss, "final_val_accuracy": self.val_accuracy,
@@ -126,8 +129,8 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
         stop_reason=history.stop_reason, best_epoch=history.best_epoch, test_loss=test_loss,
         test_accuracy=test_acc, val_loss=val_loss, val_accuracy=val_acc,
         seconds=time.perf_counter() - started,
-        extra={"dataset_fingerprint": data.fingerprint, "test_evaluated": evaluate_test,
-               "blas_kernel": blas_kernel(), "streams": STREAMS if not spec.stream else spec.stream})
+        dataset_fingerprint=data.fingerprint, test_evaluated=evaluate_test,
+        blas_kernel=blas_kernel(), streams=spec.stream or STREAMS)
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         result.weights_path = os.path.join(out_dir, "weights.npz")

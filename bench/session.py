@@ -17,10 +17,11 @@ import os
 import signal
 import sys
 import tempfile
-from dataclasses import asdict
 
 from experiments import Experiment
 
+from . import store
+from . import tags as T
 from .environment import environment_tags
 from .executor import run_all
 from .progress import RunProgress
@@ -87,15 +88,6 @@ def _settle(tracker, runs: list[str], status: str) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
-def structure_of(experiment: Experiment) -> dict:
-    return {
-        "experiment": experiment.name, "description": experiment.description,
-        "baseline": experiment.baseline, "reference_note": experiment.reference_note,
-        "arms": [{"name": a.name, "description": a.description, "compare_to": a.compare_to,
-                  "reference": a.reference, "config": asdict(a.config)} for a in experiment.arms],
-    }
-
-
 def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: int = 1,
                    experiment_name: str | None = None, data_seed: int = 0,
                    data_dir: str | None = None, quiet: bool = False, command: str = "",
@@ -118,16 +110,14 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
 
     exp_id = tracker.experiment_id(experiment_name or experiment.name)
     if run_key:
-        done = tracker.client.search_runs(
-            [exp_id], f"tags.`bench.parent_key` = '{run_key}' and attributes.status = 'FINISHED'",
-            max_results=1)
+        done = store.finished_parent(tracker, exp_id, run_key)
         if done:
-            return done[0].info.run_id
+            return done
     env = environment_tags()
     structure = structure_hash(experiment, seeds, data_seed, variant)
     reaped = reap_orphans(tracker, exp_id)
     plan = None if fresh else plan_resume(
-        tracker, exp_id, structure, same_tags={"bench.git_commit": env.get("bench.git_commit")})
+        tracker, exp_id, structure, same_tags={T.GIT_COMMIT: env.get(T.GIT_COMMIT)})
 
     all_specs = [RunSpec(experiment.name, arm.name, seed, arm.config, data_seed, data_dir)
                  for arm in experiment.arms for seed in seeds]
@@ -149,9 +139,9 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
         with signals.critical():
             run_id = tracker.start_run(
                 exp_id, f"{spec.arm}/seed-{spec.seed}", parent_id=parent,
-                tags={**env, "bench.kind": "run", "bench.experiment": spec.experiment,
-                      "bench.arm": spec.arm, "bench.seed": str(spec.seed),
-                      "bench.run_key": spec.key, "bench.dataset": spec.config.dataset})
+                tags={**env, T.KIND: "run", T.EXPERIMENT: spec.experiment,
+                      T.ARM: spec.arm, T.SEED: str(spec.seed),
+                      T.RUN_KEY: spec.key, T.DATASET: spec.config.dataset})
             open_runs[spec.key] = run_id
             # Params now, not with the final metrics (one call fewer): a run whose process
             # dies before it ends keeps them.
@@ -161,8 +151,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                 # An earlier attempt of this (arm, seed), killed or failed: the new run
                 # replaces it in the tables. Deleted in MLflow's sense (restorable, and
                 # tagged with its successor), so each (arm, seed) counts once.
-                tracker.set_tags(old, {"bench.superseded_by": run_id})
-                tracker.client.delete_run(old)
+                store.supersede(tracker, old, run_id)
         progress.started(spec)
 
     # From here on a signal becomes KeyboardInterrupt, so every run opened below is closed.
@@ -173,11 +162,11 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
     failures = 0
     parent_done = False
     try:
-        parent_tags = {**env, "bench.kind": "parent", "bench.experiment": experiment.name,
-                       "bench.dataset": cfg0.dataset, "bench.dataset_description": data.description,
-                       "bench.command": command, "bench.blas_threads_per_run": "1",
-                       "bench.variant": variant, HASH_TAG: structure,
-                       **({"bench.parent_key": run_key} if run_key else {})}
+        parent_tags = {**env, T.KIND: "parent", T.EXPERIMENT: experiment.name,
+                       T.DATASET: cfg0.dataset, T.DATASET_DESCRIPTION: data.description,
+                       T.COMMAND: command, T.BLAS_THREADS_PER_RUN: "1",
+                       T.VARIANT: variant, HASH_TAG: structure,
+                       **({T.PARENT_KEY: run_key} if run_key else {})}
         params = {"seeds": ",".join(map(str, seeds)), "jobs": jobs, "data_seed": data_seed,
                   "arms": ",".join(experiment.arm_names), "dataset": cfg0.dataset}
         with signals.critical():
@@ -193,13 +182,13 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                 parent = plan.parent_id
                 tracker.claim(parent)
                 before = tracker.client.get_run(parent)
-                attempts = int(before.data.tags.get("bench.attempts", "1")) + 1
-                tracker.set_tags(parent, {"bench.attempts": str(attempts),
-                                          "bench.last_command": command})
+                attempts = int(before.data.tags.get(T.ATTEMPTS, "1")) + 1
+                tracker.set_tags(parent, {T.ATTEMPTS: str(attempts),
+                                          T.LAST_COMMAND: command})
                 missing = {k: v for k, v in params.items() if k not in before.data.params}
                 if missing:
                     tracker.log_params(parent, missing)
-            tracker.log_json(parent, structure_of(experiment), STRUCTURE_FILE)
+            tracker.log_json(parent, experiment.structure(), STRUCTURE_FILE)
         progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
         for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
@@ -207,7 +196,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             with signals.critical():
                 if isinstance(result, BaseException):
                     failures += 1
-                    tracker.set_tags(run_id, {"bench.error":
+                    tracker.set_tags(run_id, {T.ERROR:
                                               f"{type(result).__name__}: {result}"[:4900]})
                     tracker.end(run_id, "FAILED")
                     open_runs.pop(spec.key)
@@ -220,7 +209,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             else:
                 progress.finished(spec, result)
         with signals.critical():
-            tracker.set_tags(parent, {"bench.failed_runs": str(failures)})
+            tracker.set_tags(parent, {T.FAILED_RUNS: str(failures)})
             tracker.end(parent, "FINISHED")
             parent_done = True
     except KeyboardInterrupt:

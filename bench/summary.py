@@ -16,12 +16,13 @@ import math
 
 import pandas as pd
 
+from .runner import STREAMS
 from .stats import Comparison, compare, correct_family, t_interval
 
 __all__ = ["summarize", "FAMILIES", "PAIRED_STREAMS"]
 
 FAMILIES = (("prev", "vs previous"), ("base", "vs baseline"))
-PAIRED_STREAMS = "common-by-seed"   # bench.runner.STREAMS: runs drawn this way are paired
+PAIRED_STREAMS = STREAMS   # runs drawn this way are paired
 
 
 def _finished(runs: pd.DataFrame, arm: str) -> pd.DataFrame:

@@ -26,6 +26,9 @@ import urllib.parse
 import uuid
 from collections.abc import Iterable
 
+from . import tags as T
+from .checks import redact
+
 __all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS",
            "TrackingUnavailable", "is_transient"]
 
@@ -87,7 +90,7 @@ class _RetryingClient:
             return attr
 
         def call(*args, **kwargs):
-            return self._tracker._retry(name, attr, *args, **kwargs)
+            return self._tracker.retry(name, attr, *args, **kwargs)
         call.__name__ = name
         return call
 
@@ -127,7 +130,9 @@ class Tracker:
         return self._client
 
     # -- faults ---------------------------------------------------------------------------------
-    def _retry(self, name, fn, *args, **kwargs):
+    def retry(self, name: str, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)``, retried with backoff while the store is unreachable (see
+        the module doc); ``name`` labels the call in messages."""
         deadline, delay, failures = None, 0.5, 0
         while True:
             try:
@@ -139,7 +144,6 @@ class Tracker:
                 if deadline is None:
                     deadline, first = now + self.retry_seconds, now
                 if now >= deadline:
-                    from .doctor import redact
                     raise TrackingUnavailable(
                         f"tracking store {redact(self.uri)} unreachable for "
                         f"{self.retry_seconds:g}s ({name}: {str(exc).splitlines()[0][:300]}); "
@@ -147,7 +151,6 @@ class Tracker:
                 failures += 1
                 self.retries += 1
                 if failures == 1:
-                    from .doctor import redact
                     print(f"bench: tracking store {redact(self.uri)} unreachable ({name}: "
                           f"{type(exc).__name__}); retrying for up to {self.retry_seconds:g}s",
                           file=sys.stderr, flush=True)
@@ -207,11 +210,11 @@ class Tracker:
         from .resume import process_identity
         tags = {**dict(tags), **process_identity()}
         if parent_id:
-            tags["mlflow.parentRunId"] = parent_id
+            tags[T.PARENT_RUN_ID] = parent_id
         if description:
-            tags["mlflow.note.content"] = description
+            tags[T.NOTE] = description
         token = uuid.uuid4().hex
-        tags["bench.create_token"] = token
+        tags[T.CREATE_TOKEN] = token
         raw = self.client._client
         tries = 0
 
@@ -219,12 +222,12 @@ class Tracker:
             nonlocal tries
             tries += 1
             if tries > 1:  # an earlier attempt may have reached the store
-                found = raw.search_runs([experiment_id], f"tags.`bench.create_token` = '{token}'",
+                found = raw.search_runs([experiment_id], f"tags.`{T.CREATE_TOKEN}` = '{token}'",
                                         max_results=1)
                 if found:
                     return found[0]
             return raw.create_run(experiment_id, tags=tags, run_name=name)
-        info = self._retry("create_run", create).info
+        info = self.retry("create_run", create).info
         self._artifact_uris[info.run_id] = info.artifact_uri  # no get_run per artifact
         return info.run_id
 
@@ -309,14 +312,14 @@ class Tracker:
                 series.append((key, value, rec["epoch"]))
         series += [(k, v, 0) for k, v in result.final_metrics().items()]
         infinite = sorted({f"{k}@{s}" if s else k for k, v, s in series if math.isinf(v)})
-        fp = result.extra.get("dataset_fingerprint") or {}
+        fp = result.dataset_fingerprint or {}
         self.log_metrics(run_id, series, tags={
-            **({"bench.infinite_metrics": ",".join(infinite)[:4900]} if infinite else {}),
-            "bench.diverged": str(result.diverged).lower(),
-            "bench.stop_reason": result.stop_reason,
-            "bench.dataset_fingerprint": json.dumps(fp, sort_keys=True)[:4900],
-            **{f"bench.{k}": result.extra[k] for k in ("blas_kernel", "streams")
-               if k in result.extra},
+            **({T.INFINITE_METRICS: ",".join(infinite)[:4900]} if infinite else {}),
+            T.DIVERGED: str(result.diverged).lower(),
+            T.STOP_REASON: result.stop_reason,
+            T.DATASET_FINGERPRINT: json.dumps(fp, sort_keys=True)[:4900],
+            T.BLAS_KERNEL: result.blas_kernel,
+            T.STREAMS: result.streams,
         })
         self.log_artifact(run_id, result.weights_path)
         self.log_artifact(run_id, result.history_path)

@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from nn_core._validate import check_choice
 
+from . import batchnorm
 from .ablation import make_ablation
-from .batchnorm import make_batchnorm
 from .config import RunConfig
 from .experiment import Arm, Experiment
+from .options import Option
 from .protocols import PROTOCOLS, Protocol, describe_protocol, get_protocol
 
-__all__ = ["RunConfig", "Arm", "Experiment", "EXPERIMENTS", "get_experiment", "PROTOCOLS",
-           "Protocol", "describe_protocol", "get_protocol"]
+__all__ = ["RunConfig", "Arm", "Experiment", "Option", "Entry", "EXPERIMENTS", "get_experiment",
+           "PROTOCOLS", "Protocol", "describe_protocol", "get_protocol"]
 
-# name -> factory; factories take keyword options (e.g. depths for batchnorm).
-EXPERIMENTS: dict[str, Callable[..., Experiment]] = {
-    "ablation": make_ablation,
-    "batchnorm": make_batchnorm,
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered experiment: its factory and the keyword options the factory accepts."""
+
+    factory: Callable[..., Experiment]
+    options: tuple[Option, ...] = ()
+
+
+EXPERIMENTS: dict[str, Entry] = {
+    "ablation": Entry(make_ablation),
+    "batchnorm": Entry(batchnorm.make_batchnorm, batchnorm.OPTIONS),
 }
 
 
 def get_experiment(name: str, **options) -> Experiment:
-    factory = EXPERIMENTS[check_choice("experiment", name, EXPERIMENTS)]
-    return factory(**options)
+    entry = EXPERIMENTS[check_choice("experiment", name, EXPERIMENTS)]
+    return entry.factory(**options)

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from .config import RunConfig
 from .experiment import Arm, Experiment
+from .options import Option
 
-__all__ = ["make_batchnorm"]
+__all__ = ["make_batchnorm", "OPTIONS"]
+
+OPTIONS = (
+    Option("depths", int, "network depths (affine layers), e.g. 3,5"),
+    Option("widths", int, "hidden width, or one per hidden layer"),
+    Option("weight_scales", float, "init std values, e.g. 0.01,0.05"),
+)
 
 
 def make_batchnorm(depths=(3, 5), widths=(100,), weight_scales=(0.01, 0.05),

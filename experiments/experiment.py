@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 
 from .config import RunConfig
 
@@ -54,13 +56,21 @@ class Experiment:
             return self
         for n in names:
             self.arm(n)  # validates
-        keep = tuple(a for a in self.arms if a.name in names)
-        kept = {a.name for a in keep}
+        return self.restrict(a for a in self.arms if a.name in names)
+
+    def restrict(self, arms: Iterable[Arm]) -> "Experiment":
+        """The experiment with only ``arms`` (its own, or replacements under the same names).
+
+        A comparison with an arm left out is dropped, and the baseline falls back to the
+        first arm kept when it is left out itself."""
+        arms = tuple(arms)
+        kept = {a.name for a in arms}
         arms = tuple(a if a.compare_to in kept or a.compare_to is None
-                     else Arm(a.name, a.config, a.description, None, a.reference) for a in keep)
-        baseline = self.baseline if self.baseline in kept else keep[0].name
-        return Experiment(self.name, self.description, arms, baseline, self.reference_note,
-                          {k: v for k, v in self.search_spaces.items() if k in kept})
+                     else dataclasses.replace(a, compare_to=None) for a in arms)
+        baseline = self.baseline if self.baseline in kept else arms[0].name
+        return dataclasses.replace(
+            self, arms=arms, baseline=baseline,
+            search_spaces={k: v for k, v in self.search_spaces.items() if k in kept})
 
     def map_configs(self, **changes) -> "Experiment":
         """Apply the same field changes (e.g. dataset, epochs) to every arm."""
@@ -70,3 +80,17 @@ class Experiment:
                          a.reference) for a in self.arms)
         return Experiment(self.name, self.description, arms, self.baseline, self.reference_note,
                           self.search_spaces)
+
+    def structure(self) -> dict:
+        """The experiment as plain data (what a parent run stores, and what its tables are
+        rebuilt from); the hashes that identify runs are taken from it too."""
+        return {
+            "experiment": self.name, "description": self.description,
+            "baseline": self.baseline, "reference_note": self.reference_note,
+            "arms": [{"name": a.name, "description": a.description, "compare_to": a.compare_to,
+                      "reference": a.reference, "config": asdict(a.config)} for a in self.arms],
+        }
+
+    def arm_configs(self) -> list[list]:
+        """``[[arm name, config as a dict], ...]``: what the runs are, without the prose."""
+        return [[a["name"], a["config"]] for a in self.structure()["arms"]]

@@ -66,7 +66,7 @@ class FlatParameters:
 
 def flat_block_of(params: Sequence[Parameter]) -> FlatParameters | None:
     """The block holding exactly ``params`` (in any order), or None."""
-    block = getattr(params[0], "_flat", None) if params else None
+    block = params[0]._flat if params else None
     if block is None or len(params) != len(block.params):
         return None
     if {id(p) for p in params} != set(block.offsets):

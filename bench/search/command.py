@@ -7,41 +7,44 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict
 
-__all__ = ["add_search_commands", "cmd_search", "cmd_worker", "cmd_dashboard"]
+from .. import arguments as A
+from ..planning import default_seeds, experiment_options, prepare_experiment
+from .lr_grid import OPTIONS as LR_GRID_OPTIONS
+from .study import PRUNERS, SAMPLERS
+
+__all__ = ["add_search_commands", "plan_search", "cmd_search", "cmd_worker", "cmd_dashboard"]
 
 
-def add_search_commands(sub, helpers) -> None:
-    positive_int, seeds, csv, add_tracking = helpers
-    from .study import PRUNERS, SAMPLERS
+def add_search_commands(sub, option_owners: dict[str, list]) -> None:
+    """``search``, ``worker`` and ``dashboard``; ``option_owners`` are the experiments'
+    declared options (lr-grid's among them), offered as flags of ``search``."""
     s = sub.add_parser("search", help="tune every arm with the same Optuna budget, then re-seed the best")
     s.add_argument("experiment", help="experiment name, or lr-grid (notebook 003's grid)")
-    s.add_argument("--trials", type=positive_int, default=20, help="trials per arm (default 20)")
+    s.add_argument("--trials", type=A.positive_int, default=20, help="trials per arm (default 20)")
     s.add_argument("--timeout", type=float, help="seconds per arm (optional)")
     s.add_argument("--sampler", choices=SAMPLERS, default="tpe")
     s.add_argument("--pruner", choices=PRUNERS, default="median")
     s.add_argument("--storage", help="Optuna storage: a .journal file (default optuna.journal), "
                    "sqlite:///PATH or postgresql://USER@HOST/DB")
     s.add_argument("--study-prefix", default="", help="prefix for study names (start fresh studies)")
-    s.add_argument("--jobs", type=positive_int, default=1, help="worker processes per arm")
-    s.add_argument("--seeds", type=seeds, default=None, help="re-seed the best configs over these seeds")
+    s.add_argument("--jobs", type=A.positive_int, default=1, help="worker processes per arm")
+    s.add_argument("--seeds", type=A.seeds, default=None, help="re-seed the best configs over these seeds")
     s.add_argument("--no-reseed", action="store_true", help="tune only; skip the tuned table")
     s.add_argument("--dataset")
     s.add_argument("--data-dir")
-    s.add_argument("--epochs", type=positive_int)
-    s.add_argument("--arms", type=csv(str))
+    s.add_argument("--epochs", type=A.positive_int)
+    s.add_argument("--arms", type=A.csv(str))
     s.add_argument("--quick", action="store_true", help="smoke-sized: 3 epochs, 2 seeds")
     s.add_argument("--quiet", action="store_true")
-    s.add_argument("--zipped", action="store_true",
-                   help="lr-grid: the notebook's 100 zipped (lr, weight scale) pairs, not the full grid")
+    A.add_experiment_options(s, option_owners)
     s.add_argument("--seed", type=int, default=0, help="sampler seed")
-    add_tracking(s)
+    A.add_tracking(s)
 
     w = sub.add_parser("worker", help="join an existing study (e.g. from another machine)")
     w.add_argument("--study", required=True)
     w.add_argument("--storage", required=True)
-    w.add_argument("--trials", type=positive_int, help="at most this many trials (default: until the budget is spent)")
+    w.add_argument("--trials", type=A.positive_int, help="at most this many trials (default: until the budget is spent)")
     w.add_argument("--timeout", type=float)
 
     d = sub.add_parser("dashboard", help="open optuna-dashboard for a storage")
@@ -49,19 +52,27 @@ def add_search_commands(sub, helpers) -> None:
     d.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1). Anything else exposes the studies "
                         "to the network without authentication")
-    d.add_argument("--port", type=positive_int, default=8080)
+    d.add_argument("--port", type=A.positive_int, default=8080)
 
 
 def _config_hash(experiment, seeds) -> str:
-    blob = json.dumps([[a.name, asdict(a.config)] for a in experiment.arms] + [seeds],
-                      sort_keys=True, default=str)
+    blob = json.dumps(experiment.arm_configs() + [seeds], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def cmd_search(args, prepare_experiment, command: str) -> int:
+def plan_search(args):
+    """Check the experiment and its options (lr-grid's are its own) before any store is."""
+    if args.experiment == "lr-grid":
+        experiment_options(args, "lr-grid", {"lr-grid": LR_GRID_OPTIONS})
+        return None
+    return prepare_experiment(args)
+
+
+def cmd_search(args, command: str) -> int:
     from ..tracking import Tracker
     from .report import write_search_report
-    from .run import run_search, search_pending, start_worker_server, tuned_experiment
+    from .outcome import tuned_experiment
+    from .run import run_search, search_pending, start_worker_server
 
     # Reading a run's artifacts back (the tables) must not draw a progress bar per file.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -81,7 +92,7 @@ def cmd_search(args, prepare_experiment, command: str) -> int:
     else:
         experiment = prepare_experiment(args)
         sampler, trials = args.sampler, args.trials
-    seeds = args.seeds if args.seeds is not None else list(range(2 if args.quick else 5))
+    seeds = args.seeds if args.seeds is not None else default_seeds(args.quick)
     if args.jobs > 1 and search_pending(experiment, trials, args.storage, args.study_prefix):
         start_worker_server()  # the workers' imports then overlap with this process's
     tracker = Tracker(args.tracking_uri)
@@ -107,7 +118,7 @@ def cmd_search(args, prepare_experiment, command: str) -> int:
                                 experiment_name=args.experiment_name, data_dir=args.data_dir,
                                 quiet=args.quiet, command=command, variant="tuned",
                                 run_key=f"tuned-{_config_hash(tuned, seeds)}")
-        budget = "; ".join(f"{arm}: {info['counted']} trials, {info['seconds']:.0f}s"
+        budget = "; ".join(f"{arm}: {info.counted} trials, {info.seconds:.0f}s"
                            for arm, info in outcome.items())
         publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
                 extra_notes=[f"Each arm tuned with {trials} Optuna trials ({args.sampler} sampler, "

@@ -14,12 +14,17 @@ import os
 
 import numpy as np
 
-from experiments import Arm, Experiment, get_experiment
+from experiments import Arm, Experiment, Option, get_experiment
 from experiments.search_space import Float
 
-from ..plots import _pyplot
+from ..figures import pyplot, save_figure
 
-__all__ = ["lr_grid_setup", "write_heatmap", "LR_GRID", "WS_GRID", "zipped_pairs"]
+__all__ = ["lr_grid_setup", "write_heatmap", "LR_GRID", "WS_GRID", "zipped_pairs", "OPTIONS",
+           "DEPTH"]
+
+OPTIONS = (Option("zipped", bool, "the notebook's 100 zipped (lr, weight scale) pairs, not the "
+                  "full grid", many=False),)
+DEPTH = 5  # affine layers of both nets, as in the notebook
 
 LR_GRID = [float(10.0 ** k) for k in range(-5, 6)]
 WS_GRID = [float(w) for w in np.linspace(0.01, 0.09, 5)]
@@ -31,8 +36,7 @@ def zipped_pairs(n: int = 100) -> list[tuple[float, float]]:
 
 
 def lr_grid_setup(args):
-    depth = (args.depths or [5])[0] if hasattr(args, "depths") and args.depths else 5
-    exp = get_experiment("batchnorm", depths=(depth,), weight_scales=(0.05,),
+    exp = get_experiment("batchnorm", depths=(DEPTH,), weight_scales=(0.05,),
                          dataset=args.dataset or "synthetic")
     changes = {}
     if args.quick:
@@ -76,18 +80,18 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
 
     from .storage import open_storage
     storage = open_storage(storage_url)
-    plt = _pyplot()
+    plt = pyplot()
     arms = list(outcome)
     fig, axes = plt.subplots(1, len(arms), figsize=(5.2 * len(arms), 4.2), squeeze=False,
                              constrained_layout=True)
     values = [v for a in arms for *_, v in _cells(optuna.load_study(
-        study_name=outcome[a]["study"], storage=storage)) if not math.isnan(v)]
+        study_name=outcome[a].study, storage=storage)) if not math.isnan(v)]
     cap = 1e3  # finite but exploded losses (1e14) would flatten every other colour
     norm = (LogNorm(vmin=max(min(values), 1e-4), vmax=max(min(max(values), cap), min(values) * 10))
             if values else None)
     mappable = None
     for ax, arm in zip(axes[0], arms):
-        cells = _cells(optuna.load_study(study_name=outcome[arm]["study"], storage=storage))
+        cells = _cells(optuna.load_study(study_name=outcome[arm].study, storage=storage))
         ok = [(lr, ws, v) for lr, ws, v in cells if not math.isnan(v)]
         bad = [(lr, ws) for lr, ws, v in cells if math.isnan(v)]
         if ok:
@@ -106,11 +110,6 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
         fig.colorbar(mappable, ax=axes[0].tolist(), extend="max" if max(values) > cap else "neither",
                      label="final training loss (log scale)")
     fig.suptitle("Where each network trains: final training loss over learning rate x weight scale")
-    path = os.path.join(out_dir, "lr_grid_heatmap.png")
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp, dpi=130)
-    plt.close(fig)
-    os.replace(tmp, path)
+    path = save_figure(fig, os.path.join(out_dir, "lr_grid_heatmap.png"), dpi=130)
     tracker.log_artifact(search_run, path)
     return path

@@ -14,6 +14,7 @@ from experiments import Arm
 from experiments.search_space import Choice, Float, Int, apply_values
 from nn_core import StopTraining
 
+from .. import tags as T
 from ..runner import RunSpec, execute
 from .budget import FAIL_REASON, OUTCOME_ATTR, claim, worker_identity
 
@@ -100,11 +101,11 @@ class Objective:
             run_id = tracker.start_run(
                 ctx.mlflow_experiment_id, f"{ctx.arm.name}/trial-{trial.number}",
                 parent_id=ctx.arm_run_id,
-                tags={"bench.kind": "trial", "bench.arm": ctx.arm.name,
-                      "bench.study": ctx.study_name,
-                      "bench.trial_key": f"{ctx.study_name}/{trial.number}",
-                      "optuna.trial_number": str(trial.number), "bench.dataset": config.dataset,
-                      **({"bench.retry_of": str(trial.user_attrs["retry_of"])}
+                tags={T.KIND: "trial", T.ARM: ctx.arm.name,
+                      T.STUDY: ctx.study_name,
+                      T.TRIAL_KEY: f"{ctx.study_name}/{trial.number}",
+                      "optuna.trial_number": str(trial.number), T.DATASET: config.dataset,
+                      **({T.RETRY_OF: str(trial.user_attrs["retry_of"])}
                          if "retry_of" in trial.user_attrs else {})})
             trial.set_user_attr("mlflow_run_id", run_id)
             tracker.log_params(run_id, {**{f"search.{k}": v for k, v in values.items()},
@@ -121,7 +122,7 @@ class Objective:
             if result.diverged:
                 trial.set_user_attr(OUTCOME_ATTR, "diverged")
                 tracker.set_tags(run_id, {"optuna.state": "FAIL",
-                                          "bench.error": result.stop_reason})
+                                          T.ERROR: result.stop_reason})
                 tracker.end(run_id, "FAILED")
                 return math.nan  # Optuna records a NaN objective as a failed trial
             value = (result.history[-1]["train_loss"] if ctx.objective == "train_loss"
@@ -130,7 +131,7 @@ class Objective:
             trial.set_user_attr(OUTCOME_ATTR, "complete" if finite else "diverged")
             tags = {"optuna.state": "COMPLETE" if finite else "FAIL"}
             if not finite:
-                tags["bench.error"] = f"non-finite objective ({ctx.objective} = {value})"
+                tags[T.ERROR] = f"non-finite objective ({ctx.objective} = {value})"
             tracker.set_tags(run_id, tags)
             tracker.end(run_id, "FINISHED" if finite else "FAILED")
             return value
@@ -148,9 +149,9 @@ class Objective:
             trial.set_user_attr(OUTCOME_ATTR, "error")
             if run_id is not None:
                 try:
-                    tracker.set_tags(run_id, {"optuna.state": "FAIL", "bench.error":
+                    tracker.set_tags(run_id, {"optuna.state": "FAIL", T.ERROR:
                                               f"{type(exc).__name__}: {exc}"[:4900],
-                                              "bench.traceback": traceback.format_exc()[-4900:]})
+                                              T.TRACEBACK: traceback.format_exc()[-4900:]})
                     tracker.end(run_id, "FAILED")
                 except Exception:  # noqa: BLE001 - keep the original error
                     pass

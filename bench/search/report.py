@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 
-from ..plots import _pyplot
+from ..figures import pyplot
 from ..report import write_atomic
 
 __all__ = ["importances", "best_so_far", "write_search_report"]
@@ -37,7 +37,7 @@ def best_so_far(study) -> list[tuple[int, float]]:
 
 
 def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, title: str) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for arm, curve in curves.items():
         if curve:
@@ -73,19 +73,19 @@ def write_search_report(tracker, search_run: str, outcome: dict, storage_url: st
              "best parameters | importances |", "|---|---|---|---|---|---|"]
     curves, result = {}, {}
     for arm, info in outcome.items():
-        study = optuna.load_study(study_name=info["study"], storage=storage)
+        study = optuna.load_study(study_name=info.study, storage=storage)
         imp = importances(study)
         curves[arm] = best_so_far(study)
-        best = info["best_trial"]
+        best = info.best_trial
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in (best.params.items() if best else []))
         imp_text = ", ".join(f"{k} {v:.2f}" for k, v in imp.items()) or "–"
-        s = info["states"]
+        s = info.states
         lines.append(f"| {arm} | {s['COMPLETE']} / {s['PRUNED']} / {s['FAIL']} | "
-                     f"{info['seconds']:.1f} | {best.value:.4f} | {params} | {imp_text} |"
+                     f"{info.seconds:.1f} | {best.value:.4f} | {params} | {imp_text} |"
                      if best else f"| {arm} | {s['COMPLETE']} / {s['PRUNED']} / {s['FAIL']} | "
-                     f"{info['seconds']:.1f} | – | – | – |")
-        tracker.log_json(info["arm_run"], {"importances": imp, "best_so_far": curves[arm]},
+                     f"{info.seconds:.1f} | – | – | – |")
+        tracker.log_json(info.arm_run, {"importances": imp, "best_so_far": curves[arm]},
                          "search_summary.json")
         result[arm] = {"importances": imp, "best_so_far": curves[arm]}
     plot = plot_best_so_far(curves, os.path.join(out_dir, "search_best_so_far.png"), title)

@@ -12,39 +12,53 @@ import multiprocessing
 import signal
 import sys
 import time
+from dataclasses import dataclass
 
 from experiments import Arm, Experiment
 
+from .. import store
+from .. import tags as T
 from ..environment import environment_tags
 from ..runner import load_data
+from .outcome import ArmOutcome, SearchOutcome
 from .budget import counted_trials, recover_stale_trials, remaining
 from .storage import describe_storage, open_storage
 from .study import SETTINGS_ATTR, study_settings
 from .worker import run_worker, sweep_orphan_runs, worker_main
 
-__all__ = ["run_search", "study_name_for", "SearchOutcome"]
+__all__ = ["run_search", "study_name_for", "search_pending", "start_worker_server"]
 
 
 def study_name_for(prefix: str, experiment: str, dataset: str, arm: str) -> str:
     return f"{prefix}{experiment}.{dataset}.{arm}"
 
 
-class SearchOutcome(dict):
-    """Per arm: study name, best config, trials counted, seconds spent."""
+@dataclass
+class _Search:
+    """What every arm's tuning shares within one ``run_search``."""
 
-
-def _find_run(tracker, experiment_id: str, kind: str, key_tag: str, key: str) -> str | None:
-    runs = tracker.client.search_runs(
-        [experiment_id], f"tags.`{key_tag}` = '{key}' and tags.`bench.kind` = '{kind}'",
-        order_by=["attributes.start_time DESC"], max_results=1)
-    return runs[0].info.run_id if runs else None
+    experiment: Experiment
+    tracker: object
+    storage: object
+    storage_url: str | None
+    exp_id: str
+    trials: int
+    jobs: int
+    timeout: float | None
+    pruner: object
+    settings: dict              # study_settings() keywords common to every arm
+    spaces: dict
+    grids: dict
+    quiet: bool
+    study_name: str | None = None   # the arm in progress (for clean-up on failure)
+    arm_run: str | None = None
 
 
 def _reopen_or_start(tracker, experiment_id, key_tag, key, name, tags, parent=None, description=None):
-    run_id = _find_run(tracker, experiment_id, tags["bench.kind"], key_tag, key)
+    run_id = store.find_keyed_run(tracker, experiment_id, tags[T.KIND], key_tag, key)
     if run_id is None:
         return tracker.start_run(experiment_id, name, {**tags, key_tag: key}, parent, description)
-    tracker.client.update_run(run_id, status="RUNNING")
+    store.reopen(tracker, run_id)
     return run_id
 
 
@@ -147,9 +161,7 @@ def run_search(experiment: Experiment, tracker, *, trials: int, storage_url: str
     created for ``bench worker`` to run). ``pruner`` is a name or an Optuna pruner object
     (then the workers run in this process, and ``bench worker`` cannot join the study).
     """
-    import optuna
-
-    from experiments.search_space import apply_values
+    import optuna  # here: importing Optuna costs about a second, and `bench --help` needs none
 
     if not isinstance(pruner, str) and jobs > 1:
         raise ValueError("a pruner object works with jobs=1 only (workers in this process)")
@@ -159,96 +171,122 @@ def run_search(experiment: Experiment, tracker, *, trials: int, storage_url: str
         start_worker_server()
     cfg0 = experiment.arms[0].config
     data = load_data(cfg0.dataset, data_seed, cfg0.standardize, data_dir, cfg0.dtype)
-    storage = open_storage(storage_url)
     exp_id = tracker.experiment_id(experiment_name or experiment.name)
-    search_key = f"{study_prefix}{experiment.name}.{cfg0.dataset}"
-    env = environment_tags()
     search_run = _reopen_or_start(
-        tracker, exp_id, "bench.search_key", search_key, f"search/{experiment.name}/{cfg0.dataset}",
-        {**env, "bench.kind": "search", "bench.experiment": experiment.name,
-         "bench.dataset": cfg0.dataset, "bench.storage": describe_storage(storage_url)},
+        tracker, exp_id, T.SEARCH_KEY, f"{study_prefix}{experiment.name}.{cfg0.dataset}",
+        f"search/{experiment.name}/{cfg0.dataset}",
+        {**environment_tags(), T.KIND: "search", T.EXPERIMENT: experiment.name,
+         T.DATASET: cfg0.dataset, T.STORAGE: describe_storage(storage_url)},
         description=f"Equal-budget Optuna search: {trials} trials per arm, {sampler} sampler, "
                     f"{pruner_name} pruner. Dataset: {data.description}")
-    outcome = SearchOutcome()
-    arm_run = name = None
+    search = _Search(
+        experiment, tracker, open_storage(storage_url), storage_url, exp_id, trials, jobs,
+        timeout, pruner, spaces=spaces or {}, grids=grids or {}, quiet=quiet,
+        settings=dict(experiment=experiment.name, budget=trials, sampler=sampler,
+                      pruner=pruner_name, seed=seed, tracking_uri=tracker.uri,
+                      mlflow_experiment_id=exp_id, data_seed=data_seed, data_dir=data_dir,
+                      objective=objective))
+    outcome: SearchOutcome = {}
     previous = _install_sigterm()
     try:
         for arm in experiment.arms:
             name = study_name_for(study_prefix, experiment.name, cfg0.dataset, arm.name)
-            arm_run = _reopen_or_start(
-                tracker, exp_id, "bench.study", name, f"{arm.name}/search",
-                {"bench.kind": "arm-search", "bench.arm": arm.name, "bench.dataset": cfg0.dataset},
-                parent=search_run, description=arm.description)
-            study = optuna.create_study(study_name=name, storage=storage, direction="minimize",
-                                        load_if_exists=True)
-            settings = study_settings(
-                experiment=experiment.name, arm=arm, study_name=name, budget=trials,
-                sampler=sampler, pruner=pruner_name, seed=seed, tracking_uri=tracker.uri,
-                mlflow_experiment_id=exp_id, arm_run_id=arm_run, data_seed=data_seed,
-                data_dir=data_dir, space=(spaces or {}).get(arm.name),
-                grid=(grids or {}).get(arm.name), objective=objective)
-            old = study.user_attrs.get(SETTINGS_ATTR)
-            if old and _canonical(old["config"]) != _canonical(settings["config"]):
-                raise ValueError(f"study {name!r} exists with a different configuration for arm "
-                                 f"{arm.name!r}; use --study-prefix to start a new one")
-            study.set_user_attr(SETTINGS_ATTR, settings)
-            pairs = ((grids or {}).get(arm.name) or {}).get("pairs")
-            if pairs and not study.get_trials(deepcopy=False):
-                for lr, ws in pairs:
-                    study.enqueue_trial({"lr": lr, "weight_scale": ws})
-            recover_stale_trials(study)
-            sweep_orphan_runs(tracker, study)
-            todo = remaining(study, trials)
-            if not quiet:
-                print(f"[search] {arm.name}: {trials - todo}/{trials} trials already counted, "
-                      f"running {todo} with {min(jobs, todo) if jobs > 1 else jobs} worker(s)",
-                      file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            if todo:
-                _run_workers(study, name, storage_url, jobs, todo, timeout, tracker,
-                             pruner=None if isinstance(pruner, str) else pruner, quiet=quiet)
-            seconds = time.perf_counter() - started
-            study = optuna.load_study(study_name=name, storage=storage)
-            recover_stale_trials(study)
-            sweep_orphan_runs(tracker, study)
-            counted = counted_trials(study)
-            states = {s: sum(1 for t in counted if t.state.name == s)
-                      for s in ("COMPLETE", "PRUNED", "FAIL")}
-            best = None
-            try:
-                best = study.best_trial
-            except ValueError:
-                pass  # no completed trial
-            best_config = None
-            if best is not None:
-                best_config = apply_values(arm.config, dict(best.params))
-                tracker.log_metrics(arm_run, [("best_val_loss", best.value, 0)])
-                tracker.log_params(arm_run, {f"best.{k}": v for k, v in best.params.items()})
-            tracker.set_tags(arm_run, {"bench.trials_counted": str(len(counted)),
-                                       **{f"bench.trials_{k.lower()}": str(v)
-                                          for k, v in states.items()}})
-            tracker.end(arm_run, "FINISHED")
-            outcome[arm.name] = {"study": name, "best_trial": best, "best_config": best_config,
-                                 "counted": len(counted), "states": states, "seconds": seconds,
-                                 "arm_run": arm_run, "arm": arm}
-            arm_run = name = None
+            outcome[arm.name] = _tune_arm(search, arm, name, search_run)
     except BaseException as exc:
-        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
-        if name is not None:
-            try:  # the trials of stopped workers are retried by the next run; end their runs now
-                study = optuna.load_study(study_name=name, storage=storage)
-                recover_stale_trials(study)
-                sweep_orphan_runs(tracker, study)
-            except Exception:  # noqa: BLE001 - report the original error
-                pass
-        for run_id in (arm_run, search_run):
-            if run_id is not None:
-                tracker.end(run_id, status)
+        _stop(search, search_run, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
         raise
     finally:
         _restore_sigterm(previous)
     tracker.end(search_run, "FINISHED")
     return search_run, outcome
+
+
+def _tune_arm(search: _Search, arm: Arm, name: str, search_run: str) -> ArmOutcome:
+    """Run ``arm``'s study to its budget and record what it found on the arm's run."""
+    tracker, trials, jobs = search.tracker, search.trials, search.jobs
+    search.study_name = name
+    search.arm_run = arm_run = _reopen_or_start(
+        tracker, search.exp_id, T.STUDY, name, f"{arm.name}/search",
+        {T.KIND: "arm-search", T.ARM: arm.name, T.DATASET: arm.config.dataset},
+        parent=search_run, description=arm.description)
+    study = _open_study(search, arm, name, arm_run)
+    todo = remaining(study, trials)
+    if not search.quiet:
+        print(f"[search] {arm.name}: {trials - todo}/{trials} trials already counted, "
+              f"running {todo} with {min(jobs, todo) if jobs > 1 else jobs} worker(s)",
+              file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    if todo:
+        pruner = None if isinstance(search.pruner, str) else search.pruner
+        _run_workers(study, name, search.storage_url, jobs, todo, search.timeout, tracker,
+                     pruner=pruner, quiet=search.quiet)
+    seconds = time.perf_counter() - started
+    result = _close_arm(search, arm, name, arm_run, seconds)
+    search.study_name = search.arm_run = None
+    return result
+
+
+def _open_study(search: _Search, arm: Arm, name: str, arm_run: str):
+    """The arm's study, created or continued, with its settings stored and checked."""
+    import optuna  # see run_search
+    study = optuna.create_study(study_name=name, storage=search.storage, direction="minimize",
+                                load_if_exists=True)
+    settings = study_settings(
+        **search.settings, arm=arm, study_name=name, arm_run_id=arm_run,
+        space=search.spaces.get(arm.name), grid=search.grids.get(arm.name))
+    old = study.user_attrs.get(SETTINGS_ATTR)
+    if old and _canonical(old["config"]) != _canonical(settings["config"]):
+        raise ValueError(f"study {name!r} exists with a different configuration for arm "
+                         f"{arm.name!r}; use --study-prefix to start a new one")
+    study.set_user_attr(SETTINGS_ATTR, settings)
+    pairs = (search.grids.get(arm.name) or {}).get("pairs")
+    if pairs and not study.get_trials(deepcopy=False):
+        for lr, ws in pairs:
+            study.enqueue_trial({"lr": lr, "weight_scale": ws})
+    recover_stale_trials(study)
+    sweep_orphan_runs(search.tracker, study)
+    return study
+
+
+def _close_arm(search: _Search, arm: Arm, name: str, arm_run: str, seconds: float) -> ArmOutcome:
+    """Count the arm's trials, log its best, end its run."""
+    import optuna  # see run_search
+
+    from experiments.search_space import apply_values
+    tracker = search.tracker
+    study = optuna.load_study(study_name=name, storage=search.storage)
+    recover_stale_trials(study)
+    sweep_orphan_runs(tracker, study)
+    counted = counted_trials(study)
+    states = {s: sum(1 for t in counted if t.state.name == s) for s in ("COMPLETE", "PRUNED", "FAIL")}
+    try:
+        best = study.best_trial
+    except ValueError:
+        best = None  # no completed trial
+    best_config = None
+    if best is not None:
+        best_config = apply_values(arm.config, dict(best.params))
+        tracker.log_metrics(arm_run, [("best_val_loss", best.value, 0)])
+        tracker.log_params(arm_run, {f"best.{k}": v for k, v in best.params.items()})
+    tracker.set_tags(arm_run, {T.TRIALS_COUNTED: str(len(counted)),
+                               **{f"{T.TRIALS}{k.lower()}": str(v) for k, v in states.items()}})
+    tracker.end(arm_run, "FINISHED")
+    return ArmOutcome(arm, name, arm_run, best, best_config, len(counted), states, seconds)
+
+
+def _stop(search: _Search, search_run: str, status: str) -> None:
+    """After a failure or an interrupt: end the open runs with ``status``."""
+    import optuna  # see run_search
+    if search.study_name is not None:
+        try:  # the trials of stopped workers are retried by the next run; end their runs now
+            study = optuna.load_study(study_name=search.study_name, storage=search.storage)
+            recover_stale_trials(study)
+            sweep_orphan_runs(search.tracker, study)
+        except Exception:  # noqa: BLE001 - report the original error
+            pass
+    for run_id in (search.arm_run, search_run):
+        if run_id is not None:
+            search.tracker.end(run_id, status)
 
 
 def _canonical(obj) -> str:
@@ -265,18 +303,3 @@ def _install_sigterm():
 def _restore_sigterm(previous) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
-
-
-def tuned_experiment(experiment: Experiment, outcome: SearchOutcome) -> Experiment:
-    """The experiment with each arm's best configuration (arms with no completed trial dropped)."""
-    arms = [Arm(a.name, outcome[a.name]["best_config"], f"{a.description} (tuned)", a.compare_to,
-                a.reference)
-            for a in experiment.arms if outcome.get(a.name, {}).get("best_config") is not None]
-    if not arms:
-        raise ValueError("no arm has a completed trial to re-seed")
-    names = {a.name for a in arms}
-    arms = [a if a.compare_to in names or a.compare_to is None
-            else Arm(a.name, a.config, a.description, None, a.reference) for a in arms]
-    baseline = experiment.baseline if experiment.baseline in names else arms[0].name
-    return Experiment(f"{experiment.name}", experiment.description + " Tuned per arm.",
-                      tuple(arms), baseline, experiment.reference_note)

@@ -13,6 +13,7 @@ import signal
 import socket
 import time
 
+from .. import tags as T
 from .budget import budget_state, counts, recover_stale_trials, retry_trial
 from .objective import make_objective
 from .storage import describe_storage, open_storage
@@ -52,7 +53,7 @@ def sweep_orphan_runs(tracker, study) -> int:
         run = tracker.client.get_run(run_id)
         if run.info.status != "KILLED":
             tracker.set_tags(run_id, {"optuna.state": "FAIL",
-                                      "bench.error": "worker died; the trial is retried"})
+                                      T.ERROR: "worker died; the trial is retried"})
             tracker.end(run_id, "KILLED")
             n += 1
     return n

@@ -25,19 +25,19 @@ def test_load_runs_rides_out_a_locked_store(quick_run, monkeypatch):
     """The read behind the tables goes through the tracker's retry: a store that is locked
     for a moment (here: the first search fails as SQLite's lock does) costs a retry, not
     the report."""
-    import mlflow
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import TEMPORARILY_UNAVAILABLE
-    real, calls = mlflow.search_runs, []
+    from mlflow.tracking import MlflowClient
+    real, calls = MlflowClient.search_runs, []
 
     def locked_once(*args, **kwargs):
-        calls.append(kwargs.get("filter_string"))
+        calls.append(args[2] if len(args) > 2 else kwargs.get("filter_string"))
         if len(calls) == 1:
             raise MlflowException("(sqlite3.OperationalError) database is locked",
                                   error_code=TEMPORARILY_UNAVAILABLE)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mlflow, "search_runs", locked_once)
+    monkeypatch.setattr(MlflowClient, "search_runs", locked_once)
     tracker = Tracker(quick_run.uri, retry_seconds=30)
     runs = load_runs(tracker, quick_run.parent.info.run_id)
     assert len(calls) == 2 and tracker.retries == 1

@@ -12,7 +12,7 @@ import time
 import pytest
 from harness_util import bench_env, unique_name
 
-from bench.session import Interrupted, run_experiment, structure_of
+from bench.session import Interrupted, run_experiment
 from bench.tracking import Tracker
 from experiments import get_experiment
 
@@ -85,7 +85,7 @@ def test_parent_stores_the_experiment_structure_as_json(finished):
     assert stored["arms"][0]["name"] == "softmax-ce"
     assert stored["arms"][0]["config"]["dataset"] == "digits"
     assert stored["baseline"] == "softmax-ce"
-    assert stored.keys() == structure_of(experiment).keys()
+    assert stored.keys() == experiment.structure().keys()
 
 
 def test_interrupt_while_recording_a_finished_run_marks_it_killed(store):

@@ -106,7 +106,7 @@ def _result(tmp_path: Path, with_files: bool = True) -> RunResult:
                      seconds=1.25, weights_path=str(weights) if weights else None,
                      history_path=str(table) if table else None,
                      curve_path=str(curve) if curve else None,
-                     extra={"dataset_fingerprint": {"name": "digits", "n_test": 359}})
+                     dataset_fingerprint={"name": "digits", "n_test": 359})
 
 
 @pytest.fixture

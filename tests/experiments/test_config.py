@@ -43,8 +43,6 @@ BAD = [
     ({"eval_every": -1}, "eval_every", "-1"),
     ({"patience": 0}, "patience", "0"),
     ({"dtype": "float16"}, "dtype", "'float16'"),
-    ({"dataset": "no-such-data"}, "dataset", "'no-such-data'"),
-    ({"standardize": "zscore"}, "standardize", "'zscore'"),
     ({"batchnorm": "yes"}, "batchnorm", "'yes'"),
     ({"nesterov": "no", "momentum": 0.9}, "nesterov", "'no'"),
 ]

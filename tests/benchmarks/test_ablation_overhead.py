@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from bench.perf.ablation_overhead import default_ablation, measure_overhead, summarize
-from bench.perf.harness import ablation_subset
-from bench.perf.markdown import render
-from bench.perf.targets import evaluate
+from benchmarks.ablation_overhead import default_ablation, measure_overhead, summarize
+from benchmarks.harness import ablation_subset
+from benchmarks.markdown import render
+from benchmarks.targets import evaluate
 
 
 def test_default_ablation_is_what_bench_run_ablation_runs(tmp_path, monkeypatch):

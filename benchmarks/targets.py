@@ -1,4 +1,4 @@
-"""Each target of ``python -m bench perf``: met or not, on which figure, and what limits it.
+"""Each target of ``python -m benchmarks all``: met or not, on which figure, and what limits it.
 
 Single-threaded work (core, peers, flat) is judged on process CPU time, the tracking
 overhead on the CPU time of the process and its workers: on a shared machine wall time also
@@ -14,7 +14,7 @@ __all__ = ["evaluate"]
 
 
 def _bound_text(bounds, batch) -> str:
-    """What the biggest pieces are bound by (``bench.perf.bounds``), in a few words."""
+    """What the biggest pieces are bound by (``benchmarks.bounds``), in a few words."""
     b = next((b for b in bounds if b["batch"] == batch), None)
     if b is None:
         return " (elementwise numpy passes over batch-sized arrays and Python per step)"

@@ -1,6 +1,6 @@
 """Which local Optuna storage should ``bench search`` default to? Measure it.
 
-    python -m bench.search.storage_bench [--trials 200] [--workers 2] [--repeat 3]
+    python -m benchmarks.optuna_storage [--trials 200] [--workers 2] [--repeat 3]
 
 Runs the same shared-budget study on each local storage (the journal file and SQLite via
 Optuna's RDB storage with its heartbeat, both opened exactly as ``bench search`` opens them)
@@ -25,8 +25,8 @@ __all__ = ["measure", "main"]
 def _worker(url: str, study_name: str, budget: int, seed: int, out, go) -> None:
     import optuna
 
-    from .budget import budget_state, claim, counts, recover_stale_trials
-    from .storage import open_storage
+    from bench.search.budget import budget_state, claim, counts, recover_stale_trials
+    from bench.search.storage import open_storage
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(url)
     study = optuna.load_study(study_name=study_name, storage=storage,
@@ -64,8 +64,8 @@ def measure(kind: str, trials: int, workers: int, directory: str) -> dict:
     """One run of ``trials`` trials over ``workers`` processes on storage ``kind``."""
     import optuna
 
-    from .budget import counted_trials
-    from .storage import open_storage
+    from bench.search.budget import counted_trials
+    from bench.search.storage import open_storage
     url = (os.path.join(directory, f"{kind}.journal") if kind == "journal"
            else f"sqlite:///{os.path.join(directory, f'{kind}.db')}")
     name = f"bench-{kind}"

@@ -1,4 +1,4 @@
-"""``results/perf.md``: every figure of a ``python -m bench perf`` record, with its BLAS."""
+"""``results/perf.md``: every figure of a ``python -m benchmarks all`` record, with its BLAS."""
 
 from __future__ import annotations
 

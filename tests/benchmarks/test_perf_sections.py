@@ -1,4 +1,4 @@
-"""Peers' equal-start losses, the memory probe and the `python -m bench perf` command."""
+"""Peers' equal-start losses, the memory probe and the `python -m benchmarks all` command."""
 
 import json
 import os
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.perf.memory import measure_memory
-from bench.perf.peerloss import cross_entropy, equal_start_losses
+from benchmarks.memory import measure_memory
+from benchmarks.peerloss import cross_entropy, equal_start_losses
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_peers_reach_the_same_loss_from_the_same_start():
@@ -41,10 +41,10 @@ def test_memory_probe_reports_a_fresh_interpreter():
     assert m["peak_above_data_mb"] == pytest.approx(m["peak_rss_mb"] - m["data_mb"])
 
 
-def test_bench_perf_command_writes_markdown_and_json(tmp_path):
+def test_benchmarks_all_writes_markdown_and_json(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(ROOT), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-m", "bench", "perf", "--quick", "--sections",
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "all", "--quick", "--sections",
                            "core", "--results-dir", str(tmp_path)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -56,16 +56,16 @@ def test_bench_perf_command_writes_markdown_and_json(tmp_path):
     assert "## Targets" in md and "BLAS at 1 thread" in md and "## 1. nn_core epoch" in md
 
 
-def test_bench_perf_rejects_an_unknown_section(tmp_path):
+def test_benchmarks_all_rejects_an_unknown_section(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "bench", "perf", "--sections", "nope",
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "all", "--sections", "nope",
                            "--results-dir", str(tmp_path)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 2 and "unknown perf section" in proc.stderr
 
 
 def test_missed_targets_say_what_limits_them():
-    from bench.perf.targets import evaluate
+    from benchmarks.targets import evaluate
     core = [{"batch": 64, "samples": 6400, "target": 1.4, "ratio": 1.8, "cpu_ratio": 1.8,
              "floor_cpu_s": [0.03, 0.03]},
             {"batch": 1024, "samples": 6400, "target": 1.2, "ratio": 1.1, "cpu_ratio": 1.1,
@@ -92,11 +92,11 @@ def test_missed_targets_say_what_limits_them():
     assert all(t["met"] or t["limit"] for t in targets.values())
 
 
-def test_bench_perf_harness_command_prints_its_sections_and_writes_only_with_out(tmp_path):
+def test_benchmarks_harness_command_prints_its_sections_and_writes_only_with_out(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(ROOT), os.environ.get("PYTHONPATH")]))}
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "bench.perf", "harness", "--quick", "--out",
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "harness", "--quick", "--out",
                            str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -1,8 +1,8 @@
 """Where a tracked run's time goes, and what a second worker gains, on shortened runs.
 
 This is the per-run breakdown (the tracking-overhead target is judged on the default
-ablation, in ``bench.perf.ablation_overhead``): short runs at ``jobs=1`` make the per-run
-costs of tracking visible and let ``bench.perf.attribution`` time every piece in-process.
+ablation, in ``benchmarks.ablation_overhead``): short runs at ``jobs=1`` make the per-run
+costs of tracking visible and let ``benchmarks.attribution`` time every piece in-process.
 
 * tracked: ``bench.session.run_experiment`` into a SQLite store made beforehand (MLflow
   parent and child runs, params, metric histories, tags, weights artifacts; as by default,
@@ -149,7 +149,7 @@ def import_seconds() -> dict:
 def prepare(experiment, store_dir: str):
     """Load the data set, import matplotlib and open a fresh SQLite store in ``store_dir``,
     all before any pass (each is once per invocation; ``import_seconds`` times the imports)."""
-    from bench.plots import _pyplot
+    from bench.figures import pyplot as _pyplot
     from bench.runner import load_data
     from bench.tracking import Tracker
     cfg = experiment.arms[0].config

@@ -1,4 +1,4 @@
-"""The figures of ``bench.perf.harness``'s passes: overhead, its pieces, parallel scaling."""
+"""The figures of ``benchmarks.harness``'s passes: overhead, its pieces, parallel scaling."""
 
 from __future__ import annotations
 

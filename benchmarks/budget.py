@@ -1,4 +1,4 @@
-"""Where an epoch's time goes beyond the matrix products: ``python -m bench.perf budget``.
+"""Where an epoch's time goes beyond the matrix products: ``python -m benchmarks budget``.
 
 Runs nn_core's training step piece by piece (the same calls ``Trainer`` makes, with a timer
 around each) next to the floor's products with a timer around each, under one BLAS thread

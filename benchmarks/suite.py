@@ -1,4 +1,4 @@
-"""``python -m bench perf`` (also ``python -m bench.perf all``): every benchmark in one run.
+"""``python -m benchmarks all``: every benchmark in one run (from a source checkout).
 
 Sections, each measured side by side in this process (or a fresh child for memory):
 
@@ -149,7 +149,7 @@ def measure(args) -> dict:
     s = _settings(args)
     started = time.time()
     argv = sys.argv[1:]
-    prog = "python -m bench" if argv[:1] == ["perf"] else "python -m bench.perf"
+    prog = "python -m benchmarks"
     record = {"command": " ".join([prog, *map(shlex.quote, argv)]),
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "settings": s,
               "machine": machine_info(), "sections": {}}

@@ -2,13 +2,13 @@
 
 The bound is a ratio measured in one process (epoch / floor, interleaved, one BLAS thread),
 never an absolute time, so a slow or busy machine slows both sides alike. The benchmark
-``python -m bench.perf core`` aims at 1.4 (batch 64); 3 here only catches a several-fold
+``python -m benchmarks core`` aims at 1.4 (batch 64); 3 here only catches a several-fold
 regression such as an accidental float64 path or a per-step copy of the data.
 """
 
 import numpy as np
 
-from bench.perf.core import compare, make_data, make_trainer
+from benchmarks.core import compare, make_data, make_trainer
 
 MAX_RATIO = 3.0
 

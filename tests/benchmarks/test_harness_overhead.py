@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from bench.perf.harness import ablation_subset, measure_harness
-from bench.perf.harness_summary import order_bound
-from bench.perf.markdown import render
-from bench.perf.targets import evaluate
+from benchmarks.harness import ablation_subset, measure_harness
+from benchmarks.harness_summary import order_bound
+from benchmarks.markdown import render
+from benchmarks.targets import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def testorder_bound():
 
 
 def test_attributable_overhead_is_this_process_plus_the_workers_timed_pieces():
-    from bench.perf.ablation_overhead import attributable
+    from benchmarks.ablation_overhead import attributable
     a = {"runs": 10, "extra_main_cpu_s": 0.5, "untracked_cpu_s": 50.0}
     breakdown = {"runs": 4, "pieces": {
         "weights save": {"cpu_s": 0.004}, "history write": {"cpu_s": 0.004},

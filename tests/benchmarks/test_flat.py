@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nn_core as nc
-from bench.perf.flatcheck import CONFIGS, compare_with_revision, histories, same_bits
+from benchmarks.flatcheck import CONFIGS, compare_with_revision, histories, same_bits
 
 
 def test_flat_and_per_parameter_storage_train_to_the_same_bits():

@@ -4,8 +4,8 @@ amount of work on the same memory, and the figures come back per piece."""
 import numpy as np
 import pytest
 
-from bench.perf.bounds import epoch_bounds
-from bench.perf.core import CLASSES, HIDDEN, INPUT_DIM, make_data
+from benchmarks.bounds import epoch_bounds
+from benchmarks.core import CLASSES, HIDDEN, INPUT_DIM, make_data
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,8 @@ COMMAND = ("run", "ablation")
 def default_ablation(argv=COMMAND):
     """``(experiment, seeds, jobs)`` of ``python -m bench <argv>``, as ``bench run`` builds
     them."""
-    from bench.cli import build_parser, run_plan
+    from bench.cli import build_parser
+    from bench.planning import run_plan
     return run_plan(build_parser().parse_args(list(argv)))
 
 

@@ -5,7 +5,7 @@ RMSprop, Adam, weight decay, dropout, batch norm, float64) and returns every epo
 and the final weights and optimizer state. ``detach=True`` gives every parameter its own
 arrays again before the optimizer is made, so the optimizer takes its per-parameter path.
 
-``python -m bench.perf.flatcheck OUT.npz`` writes the same record from whatever ``nn_core``
+``python -m benchmarks.flatcheck OUT.npz`` writes the same record from whatever ``nn_core``
 is importable, so :func:`compare_with_revision` can run it against an older revision of
 ``nn_core`` (exported with ``git archive``) in a subprocess and compare bit for bit.
 """
@@ -113,7 +113,7 @@ def _unflatten(arrays) -> dict:
 
 
 def _repo() -> str:
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def reference_revision(repo: str | None = None) -> str:
@@ -137,7 +137,7 @@ def compare_with_revision(revision: str | None = None, repo: str | None = None) 
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         out = os.path.join(tmp, "ref.npz")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([tmp, repo])}
-        subprocess.run([sys.executable, "-m", "bench.perf.flatcheck", out], env=env,
+        subprocess.run([sys.executable, "-m", "benchmarks.flatcheck", out], env=env,
                        check=True, cwd=tmp, capture_output=True)
         with np.load(out, allow_pickle=False) as data:
             reference = _unflatten(data)

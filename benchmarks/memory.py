@@ -90,12 +90,12 @@ def _child(traced: bool, epochs: int, splits: dict[str, int]) -> dict:
 def measure_memory(epochs: int = 2, splits: dict[str, int] | None = None) -> dict:
     """Two fresh interpreters: peak RSS, then tracemalloc's peak (see module docstring)."""
     splits = splits or SPLITS
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         root, os.environ.get("PYTHONPATH")]))}
     out: dict = {}
     for traced in (True, False):  # the untraced child's RSS figures are the ones kept
-        proc = subprocess.run([sys.executable, "-m", "bench.perf.memory", json.dumps(
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.memory", json.dumps(
             {"traced": traced, "epochs": epochs, "splits": splits})],
             capture_output=True, text=True, env=env, check=False)
         if proc.returncode:

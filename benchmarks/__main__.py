@@ -1,13 +1,13 @@
 """Performance benchmarks of nn_core (not timed tests: they report, they never fail).
 
-    python -m bench.perf core     epoch time against the matrix-product floor (batch 64, 1024)
-    python -m bench.perf budget   where the time beyond the floor goes, piece by piece
-    python -m bench.perf peers    nn_core against scikit-learn and PyTorch (batch 64)
-    python -m bench.perf harness  tracking overhead on the default ablation (the target
+    python -m benchmarks core     epoch time against the matrix-product floor (batch 64, 1024)
+    python -m benchmarks budget   where the time beyond the floor goes, piece by piece
+    python -m benchmarks peers    nn_core against scikit-learn and PyTorch (batch 64)
+    python -m benchmarks harness  tracking overhead on the default ablation (the target
                                   figure), the per-run breakdown and parallel scaling;
                                   prints perf.md's sections, writes files only with --out
-    python -m bench.perf all      everything, written to results/perf.md and perf.json
-                                  (the same as ``python -m bench perf``)
+    python -m benchmarks all      everything, written to results/perf.md and perf.json
+                                  (run from a source checkout: not installed)
 
 Every figure is printed with the BLAS, its thread count and numpy's version; ``--json PATH``
 also writes them, with the machine, as one JSON record.
@@ -27,7 +27,7 @@ DEFAULT_BATCHES = {"core": [64, 1024], "budget": [64, 1024], "peers": [64]}
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     from .suite import add_arguments, add_harness_arguments
@@ -90,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "all":
         from .suite import run
-        return run(args)
+        try:
+            return run(args)
+        except ValueError as exc:  # a bad setting: one line and status 2, as `bench` does
+            print(f"benchmarks: error: {exc}", file=sys.stderr)
+            return 2
     if args.command == "harness":
         return _harness(args)
     from .core import make_data

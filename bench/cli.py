@@ -14,7 +14,10 @@ import shlex
 import sys
 
 from . import arguments as A
-from .planning import MAX_JOBS, UsageError, option_owners, run_plan
+from experiments import PROTOCOLS
+
+from .planning import (DEFAULT_MAX_SEEDS, MAX_JOBS, MAX_SEEDS, UsageError, option_owners,
+                       precision_plan, run_plan)
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -41,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fresh", action="store_true",
                      help="start a new parent run even if an interrupted one with the same "
                           "arms, configs and seeds can be resumed (the default resumes it)")
+    run.add_argument("--protocol", choices=sorted(PROTOCOLS),
+                     help="when to validate and stop: full (default: validate every epoch, "
+                          "train the whole budget, test the best-validation weights) or "
+                          "notebook (check every 10 epochs, stop at the first check that does "
+                          "not improve)")
+    run.add_argument("--precision", type=float, metavar="PP",
+                     help="adaptive seeds: add rounds of seeds until every arm's 95%% interval "
+                          "of test accuracy is at most PP points wide on each side")
+    run.add_argument("--max-seeds", type=A.bounded_int(2, MAX_SEEDS, "a number of seeds"),
+                     help=f"with --precision: the most seeds an arm gets (default {DEFAULT_MAX_SEEDS})")
     run.add_argument("--quick", action="store_true", help="smoke-sized run: 2 seeds, 3 epochs")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--run-plots", action="store_true",
@@ -116,6 +129,7 @@ def cmd_list(args) -> int:
 def cmd_run(args) -> int:
     from .checks import redact
     experiment, seeds, jobs = run_plan(args)
+    precision = precision_plan(args)
     _preflight(args)  # before the heavy imports below: a bad store fails in a second
 
     from .runner import load_data
@@ -135,7 +149,7 @@ def cmd_run(args) -> int:
     parent = run_experiment(experiment, tracker, seeds=seeds, jobs=jobs,
                             experiment_name=args.experiment_name, data_dir=args.data_dir,
                             quiet=args.quiet, command=command, fresh=args.fresh,
-                            run_plots=args.run_plots)
+                            run_plots=args.run_plots, precision=precision)
     publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command)
     return 0
 

@@ -52,8 +52,29 @@ def _pairing_note(summary: pd.DataFrame) -> str:
     return text
 
 
+def _adaptive_note(runs: pd.DataFrame, structure: dict, params: dict) -> str | None:
+    """How many seeds each arm got under ``--precision`` and why it stopped there."""
+    if "precision" not in params:
+        return None
+    from .adaptive import Precision
+    precision = Precision(float(params["precision"]), int(params["max_seeds"]))
+    initial = [int(s) for s in params.get("seeds", "").split(",") if s]
+    done = runs[runs["status"] == "FINISHED"]
+    by_reason: dict[str, list[str]] = {}
+    for arm in structure["arms"]:
+        mine = done[done["arm"] == arm["name"]]
+        plan = precision.plan(initial, dict(zip(mine["seed"].astype(int),
+                                                mine["test_accuracy"].astype(float))))
+        reason = plan.reason or "unfinished"
+        by_reason.setdefault(reason, []).append(f"{arm['name']} ({len(mine)})")
+    parts = [f"{reason}: {', '.join(arms)}" for reason, arms in by_reason.items()]
+    return (f"Adaptive seeds: rounds until each arm's 95% half-width is at most "
+            f"{precision.target * 100:g} pp, at most {precision.max_seeds} seeds per arm; "
+            f"first round {initial}. " + "; ".join(parts) + ".")
+
+
 def table_notes(summary: pd.DataFrame, runs: pd.DataFrame, structure: dict, tags: dict,
-                parent_id: str, command: str | None) -> list[str]:
+                parent_id: str, command: str | None, params: dict | None = None) -> list[str]:
     dataset = tags.get(T.DATASET, "unknown")
     description = tags.get(T.DATASET_DESCRIPTION, dataset)
     arms = structure["arms"]
@@ -62,7 +83,8 @@ def table_notes(summary: pd.DataFrame, runs: pd.DataFrame, structure: dict, tags
              "Protocol: " + "; ".join(sorted(protocols)) + ". Selection (best epoch, any "
              "tuning) sees the validation split only; `best epoch` is the epoch whose weights "
              "were tested, `epochs run` how many were trained.",
-             _seeds_note(summary, runs), _pairing_note(summary),
+             _seeds_note(summary, runs), _adaptive_note(runs, structure, params or {}),
+             _pairing_note(summary),
              "p (Holm): Holm-Bonferroni adjusted within each comparison table. Verdict: better "
              "or worse where the adjusted p < 0.05; otherwise no detectable difference, with the "
              "smallest difference these seeds would detect with 80% power at the table's "
@@ -70,6 +92,7 @@ def table_notes(summary: pd.DataFrame, runs: pd.DataFrame, structure: dict, tags
              "Every finished run counts in every column, scored on its best-validation weights; "
              "a diverged run is rolled back to its best checkpoint, and one that diverged before "
              "any validation counts with its chance-level accuracy and an infinite loss."]
+    notes = [n for n in notes if n]
     n_test = _n_test(description)
     acc = summary["acc_mean"].dropna()
     if n_test and len(acc):

@@ -8,16 +8,19 @@ Every name and value is checked here (or by the config it builds), so a bad one 
 
 from __future__ import annotations
 
+import math
 import os
 
-from experiments import EXPERIMENTS, Experiment, Option, get_experiment
+from experiments import EXPERIMENTS, Experiment, Option, get_experiment, get_protocol
 
 from .executor import default_jobs
 
 __all__ = ["UsageError", "MAX_SEEDS", "MAX_JOBS", "default_seeds", "experiment_options",
-           "option_owners", "prepare_experiment", "run_plan", "check_data_choices"]
+           "option_owners", "prepare_experiment", "run_plan", "check_data_choices", "precision_plan",
+           "DEFAULT_MAX_SEEDS"]
 
 MAX_SEEDS = 10_000
+DEFAULT_MAX_SEEDS = 30   # --precision's cap unless --max-seeds says otherwise
 MAX_JOBS = max(256, 4 * (os.cpu_count() or 1))
 
 
@@ -83,6 +86,9 @@ def prepare_experiment(args) -> Experiment:
     changes = {}
     if args.dataset:
         changes["dataset"] = args.dataset
+    if getattr(args, "protocol", None):
+        protocol = get_protocol(args.protocol)
+        changes.update(eval_every=protocol.eval_every, patience=protocol.patience)
     if args.quick:
         changes.update(epochs=3, eval_every=1)
     if args.epochs:
@@ -94,6 +100,26 @@ def prepare_experiment(args) -> Experiment:
     experiment = experiment.map_configs(**changes)
     check_data_choices(experiment)
     return experiment
+
+
+def precision_plan(args):
+    """``--precision PP`` (points of accuracy) and ``--max-seeds`` as a :class:`Precision`,
+    or ``None`` for a fixed set of seeds."""
+    from .adaptive import Precision
+    pp, most = getattr(args, "precision", None), getattr(args, "max_seeds", None)
+    if pp is None:
+        if most is not None:
+            raise UsageError("--max-seeds applies with --precision only (a fixed run takes --seeds)")
+        return None
+    if not (math.isfinite(pp) and 0 < pp <= 100):
+        raise UsageError(f"argument --precision: expected a half-width in points of accuracy "
+                         f"in (0, 100], got {pp!r}")
+    most = DEFAULT_MAX_SEEDS if most is None else most
+    first = args.seeds if args.seeds is not None else default_seeds(args.quick)
+    if most < max(2, len(first)):
+        raise UsageError(f"argument --max-seeds: expected at least {max(2, len(first))} (the "
+                         f"first round's seeds), got {most}")
+    return Precision(pp / 100, most)
 
 
 def run_plan(args) -> tuple[Experiment, list[int], int]:

@@ -66,6 +66,12 @@ class RunProgress:
         if text not in self.warnings:
             self.warnings.append(text)
 
+    def add(self, n: int) -> None:
+        """Another round of ``n`` runs (adaptive seeds) joins the total."""
+        self.total += n
+        if self._bar is not None and n:
+            self._bar.update(self._task, total=self.total)
+
     def started(self, spec) -> None:
         if self._bar is not None:
             self._bar.update(self._task, description=f"runs (now: {spec.arm} seed {spec.seed})")

@@ -23,7 +23,8 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     dataset = parent.data.tags.get(T.DATASET, "unknown")
     out_dir = os.path.join(results_root, structure["experiment"], dataset)
     with_ref = dataset == "mnist" and any(a.get("reference") for a in structure["arms"])
-    notes = table_notes(summary, runs, structure, parent.data.tags, parent_id, command)
+    notes = table_notes(summary, runs, structure, parent.data.tags, parent_id, command,
+                        parent.data.params)
     notes += list(extra_notes)
     kernels = kernels_of(runs)
     if len(kernels) > 1 and not quiet:
@@ -46,7 +47,7 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
         ("Validation curves per arm", figures.get("curves"))) if p)
     write_atomic(paths["markdown"], markdown)
     if not quiet:
-        print_table(summary, title)
+        print_table(summary, title, baseline=structure["baseline"])
         names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
         print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
         for message in failed:

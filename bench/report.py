@@ -34,6 +34,17 @@ def load_structure(tracker, parent_id: str) -> dict:
             return json.load(fh)
 
 
+def _metric(run, name: str) -> float:
+    """A final metric, with the infinities MLflow could not store (logged as NaN and named
+    in ``bench.infinite_metrics``) restored."""
+    infinite = (run.data.tags.get(T.INFINITE_METRICS) or "").split(",")
+    if name in infinite:
+        return math.inf
+    if f"-{name}" in infinite:
+        return -math.inf
+    return float(run.data.metrics.get(name, math.nan))
+
+
 def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     """One row per child run: arm, seed, status and final metrics."""
     parent = tracker.client.get_run(parent_id)
@@ -46,7 +57,7 @@ def load_runs(tracker, parent_id: str) -> pd.DataFrame:
         "status": [r.info.status for r in runs],
     })
     for col in METRIC_COLUMNS:
-        out[col] = [float(r.data.metrics.get(col, math.nan)) for r in runs]
+        out[col] = [_metric(r, col) for r in runs]
     out["streams"] = [r.data.tags.get(T.STREAMS) for r in runs]
     out["blas_kernel"] = [r.data.tags.get(T.BLAS_KERNEL) for r in runs]
     return out.sort_values(["arm", "seed"]).reset_index(drop=True)

@@ -23,6 +23,7 @@ from experiments import Experiment
 from . import store
 from . import tags as T
 from .environment import environment_tags
+from .adaptive import Precision
 from .executor import run_all
 from .progress import RunProgress
 from .report import STRUCTURE_FILE
@@ -88,12 +89,42 @@ def _settle(tracker, runs: list[str], status: str) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
+def _record(tracker, run_id: str, result) -> None:
+    """A run's outcome into its MLflow run: FINISHED with its results, or FAILED with why."""
+    if isinstance(result, BaseException):
+        tracker.set_tags(run_id, {T.ERROR: f"{type(result).__name__}: {result}"[:4900]})
+        tracker.end(run_id, "FAILED")
+    else:
+        tracker.record_result(run_id, result)
+        tracker.end(run_id, "FINISHED")
+
+
+def _next_round(tracker, parent: str, experiment: Experiment, seeds: list[int],
+                precision: Precision, failed: set[str], make_spec) -> list[RunSpec]:
+    """The runs of the next adaptive round, replayed from what the parent holds."""
+    from .report import load_runs
+    runs = load_runs(tracker, parent)
+    done = runs[runs["status"] == "FINISHED"]
+    specs = []
+    for arm in experiment.arms:
+        mine = done[done["arm"] == arm.name]
+        results = dict(zip(mine["seed"].astype(int), mine["test_accuracy"].astype(float)))
+        lost = frozenset(int(k.rsplit("-", 1)[1]) for k in failed
+                         if k.startswith(f"{experiment.name}/{arm.name}/seed-"))
+        specs += [make_spec(arm, s) for s in precision.plan(seeds, results, lost).pending]
+    return specs
+
+
 def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: int = 1,
                    experiment_name: str | None = None, data_seed: int = 0,
                    data_dir: str | None = None, quiet: bool = False, command: str = "",
                    variant: str = "as-specified", run_key: str | None = None,
-                   fresh: bool = False, run_plots: bool = False) -> str:
+                   fresh: bool = False, run_plots: bool = False,
+                   precision: Precision | None = None) -> str:
     """Train everything and return the parent run id.
+
+    With ``precision``, ``seeds`` is the first round: arms whose interval is still wider than
+    the target get further rounds of seeds (see ``bench.adaptive``) under the same parent.
 
     ``variant`` names the kind of table the runs feed (``as-specified`` or ``tuned``).
     With ``run_key``, a finished parent run with the same key is returned as it is.
@@ -114,7 +145,9 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
         if done:
             return done
     env = environment_tags()
-    structure = structure_hash(experiment, seeds, data_seed, variant)
+    structure = structure_hash(experiment, seeds, data_seed, variant
+                               + (f"|precision={precision.target}|max={precision.max_seeds}"
+                                  if precision else ""))
     reaped = reap_orphans(tracker, exp_id)
     plan = None if fresh else plan_resume(
         tracker, exp_id, structure, same_tags={T.GIT_COMMIT: env.get(T.GIT_COMMIT)})
@@ -159,7 +192,6 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
     # (an MLflow write cut in half can leave a SQLite store locked), unless a second
     # signal insists.
     signals.install()
-    failures = 0
     parent_done = False
     try:
         parent_tags = {**env, T.KIND: "parent", T.EXPERIMENT: experiment.name,
@@ -168,7 +200,9 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                        T.VARIANT: variant, HASH_TAG: structure,
                        **({T.PARENT_KEY: run_key} if run_key else {})}
         params = {"seeds": ",".join(map(str, seeds)), "jobs": jobs, "data_seed": data_seed,
-                  "arms": ",".join(experiment.arm_names), "dataset": cfg0.dataset}
+                  "arms": ",".join(experiment.arm_names), "dataset": cfg0.dataset,
+                  **({"precision": precision.target, "max_seeds": precision.max_seeds}
+                     if precision else {})}
         with signals.critical():
             if plan is None:
                 parent = tracker.start_run(
@@ -191,23 +225,24 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             tracker.log_json(parent, experiment.structure(), STRUCTURE_FILE)
         progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
-        for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
-            run_id = open_runs[spec.key]
-            with signals.critical():
+        failed_here: set[str] = set()
+        while True:  # one round, or with adaptive seeds as many as the target needs
+            for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
+                with signals.critical():
+                    _record(tracker, open_runs.pop(spec.key), result)
                 if isinstance(result, BaseException):
-                    failures += 1
-                    tracker.set_tags(run_id, {T.ERROR:
-                                              f"{type(result).__name__}: {result}"[:4900]})
-                    tracker.end(run_id, "FAILED")
-                    open_runs.pop(spec.key)
+                    failed_here.add(spec.key)
+                    progress.failed(spec, result)
                 else:
-                    tracker.record_result(run_id, result)
-                    tracker.end(run_id, "FINISHED")
-                    open_runs.pop(spec.key)
-            if isinstance(result, BaseException):
-                progress.failed(spec, result)
-            else:
-                progress.finished(spec, result)
+                    progress.finished(spec, result)
+            specs = (_next_round(tracker, parent, experiment, seeds, precision, failed_here,
+                                 lambda arm, seed: RunSpec(experiment.name, arm.name, seed,
+                                                           arm.config, data_seed, data_dir))
+                     if precision else [])
+            if not specs:
+                break
+            progress.add(len(specs))
+        failures = len(failed_here)
         with signals.critical():
             tracker.set_tags(parent, {T.FAILED_RUNS: str(failures)})
             tracker.end(parent, "FINISHED")

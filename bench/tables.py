@@ -136,7 +136,7 @@ def to_csv(summary: pd.DataFrame) -> str:
     return summary.to_csv(index=False, float_format="%.6g")
 
 
-def print_table(summary: pd.DataFrame, title: str, console=None) -> None:
+def print_table(summary: pd.DataFrame, title: str, console=None, baseline: str = "") -> None:
     """The compact view: arm, accuracy, difference against the compared arm, Holm p, verdict."""
     from rich import box
     from rich.console import Console
@@ -157,6 +157,6 @@ def print_table(summary: pd.DataFrame, title: str, console=None) -> None:
                     verdict_text(r.d_prev_verdict, r.d_prev_detectable, r.d_prev_needed,
                                  r.d_prev_acc, short=True)]
         else:
-            row += ["", "", "", "baseline"]
+            row += ["", "", "", "baseline" if r.arm == baseline else ""]
         table.add_row(*row)
     console.print(table)

@@ -311,7 +311,9 @@ class Tracker:
                     continue  # not evaluated this epoch: no point rather than a NaN point
                 series.append((key, value, rec["epoch"]))
         series += [(k, v, 0) for k, v in result.final_metrics().items()]
-        infinite = sorted({f"{k}@{s}" if s else k for k, v, s in series if math.isinf(v)})
+        # "-" marks -inf, so that the value can be restored (report.load_runs).
+        infinite = sorted({("-" if v < 0 else "") + (f"{k}@{s}" if s else k)
+                           for k, v, s in series if math.isinf(v)})
         fp = result.dataset_fingerprint or {}
         self.log_metrics(run_id, series, tags={
             **({T.INFINITE_METRICS: ",".join(infinite)[:4900]} if infinite else {}),

@@ -45,7 +45,9 @@ def test_overflowing_lr_marks_runs_diverged_and_the_ablation_goes_on(new_store, 
         assert run.data.tags["bench.stop_reason"].startswith("diverged: non-finite training loss")
         assert run.data.metrics["epochs_run"] == 1.0  # stopped in the first epoch
         assert len(history) == 1 and math.isnan(history[0].value)  # inf is logged as NaN
-        assert "train_loss@1" in run.data.tags["bench.infinite_metrics"]
+        # No validated checkpoint to roll back to: the test loss is infinite, and tagged so.
+        assert run.data.metrics.get("best_epoch") is None or math.isnan(run.data.metrics["best_epoch"])
+        assert "test_loss" in run.data.tags["bench.infinite_metrics"].split(",")
     for run in bounded:
         assert run.info.status == "FINISHED" and run.data.metrics["diverged"] == 0.0
         assert run.data.metrics["epochs_run"] >= 1
@@ -60,3 +62,6 @@ def test_overflowing_lr_marks_runs_diverged_and_the_ablation_goes_on(new_store, 
     assert len(diverged) == len(DIVERGING) * SEEDS, line
     assert all(table.loc[a, "diverged"] == SEEDS for a in DIVERGING), table
     assert all(table.loc[a, "runs"] == SEEDS for a in arms), table
+    # One rule in every column: the diverged runs count, so the loss mean is infinite.
+    assert all(table.loc[a, "no_checkpoint"] == SEEDS for a in DIVERGING), table
+    assert all(math.isinf(table.loc[a, "loss_mean"]) for a in DIVERGING), table

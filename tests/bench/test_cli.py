@@ -48,6 +48,11 @@ BAD = {
     "negative epochs": (["run", "ablation", "--epochs", "-3"], "-3"),
     "seeds not a number": (["run", "ablation", "--seeds", "abc"], "'abc'"),
     "zero jobs": (["run", "ablation", "--jobs", "0"], "--jobs"),
+    "unknown protocol": (["run", "ablation", "--protocol", "fast"], "fast"),
+    "zero precision": (["run", "ablation", "--precision", "0"], "--precision"),
+    "max seeds without precision": (["run", "ablation", "--max-seeds", "9"], "--max-seeds"),
+    "max seeds below the first round": (["run", "ablation", "--precision", "1",
+                                         "--max-seeds", "3"], "--max-seeds"),
 }
 
 

@@ -17,7 +17,7 @@ from . import arguments as A
 from experiments import PROTOCOLS
 
 from .planning import (DEFAULT_MAX_SEEDS, MAX_JOBS, MAX_SEEDS, UsageError, option_owners,
-                       precision_plan, run_plan)
+                       precision_plan, run_label, run_plan)
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -149,7 +149,8 @@ def cmd_run(args) -> int:
     parent = run_experiment(experiment, tracker, seeds=seeds, jobs=jobs,
                             experiment_name=args.experiment_name, data_dir=args.data_dir,
                             quiet=args.quiet, command=command, fresh=args.fresh,
-                            run_plots=args.run_plots, precision=precision)
+                            run_plots=args.run_plots, precision=precision,
+                            label=run_label(args, seeds))
     publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command)
     return 0
 

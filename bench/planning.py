@@ -17,7 +17,7 @@ from .executor import default_jobs
 
 __all__ = ["UsageError", "MAX_SEEDS", "MAX_JOBS", "default_seeds", "experiment_options",
            "option_owners", "prepare_experiment", "run_plan", "check_data_choices", "precision_plan",
-           "DEFAULT_MAX_SEEDS"]
+           "DEFAULT_MAX_SEEDS", "run_label"]
 
 MAX_SEEDS = 10_000
 DEFAULT_MAX_SEEDS = 30   # --precision's cap unless --max-seeds says otherwise
@@ -120,6 +120,22 @@ def precision_plan(args):
         raise UsageError(f"argument --max-seeds: expected at least {max(2, len(first))} (the "
                          f"first round's seeds), got {most}")
     return Precision(pp / 100, most)
+
+
+def run_label(args, seeds: list[int]) -> str:
+    """What sets an invocation apart from the experiment's full default run, in a few words
+    (the end of its parent run's name): ``quick``, ``5 seeds``, ``±0.5 pp, notebook protocol``."""
+    if getattr(args, "quick", False):
+        return "quick"
+    parts = ([f"±{args.precision:g} pp"] if getattr(args, "precision", None)
+             else [f"{len(seeds)} seed" + ("s" if len(seeds) != 1 else "")])
+    if getattr(args, "protocol", None) not in (None, "full"):
+        parts.append(f"{args.protocol} protocol")
+    if getattr(args, "arms", None):
+        parts.append(f"{len(args.arms)} arm" + ("s" if len(args.arms) != 1 else ""))
+    if getattr(args, "epochs", None):
+        parts.append(f"{args.epochs} epochs")
+    return ", ".join(parts)
 
 
 def run_plan(args) -> tuple[Experiment, list[int], int]:

@@ -40,12 +40,18 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     }
     write_atomic(paths["csv"], to_csv(summary))
     write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
-    figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem, title)
+    figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem, title,
+                                      summary)
     markdown = to_markdown(summary, title, notes, with_ref, structure["baseline"])
     markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
+        ("Paired differences per comparison, each seed's difference and the verdict",
+         figures.get("forest")),
         ("Test accuracy per arm, 95% intervals", figures.get("chart")),
         ("Validation curves per arm", figures.get("curves"))) if p)
     write_atomic(paths["markdown"], markdown)
+    paths["html"] = os.path.join(out_dir, f"{stem.replace('table', 'report')}.html")
+    write_atomic(paths["html"], _html(tracker, parent, summary, title, notes, figures, structure))
+    failed += _record_in_mlflow(tracker, parent, summary, paths, title, markdown)
     if not quiet:
         print_table(summary, title, baseline=structure["baseline"])
         names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
@@ -54,6 +60,42 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
             print(f"warning: {message}", file=sys.stderr)
     return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir,
             "figures": figures}
+
+
+def ui_base(tracker) -> str:
+    """Where the MLflow UI of this store is served: the tracking server itself, or what
+    ``python -m bench ui`` serves for a local store."""
+    return tracker.uri if tracker.uri.startswith(("http://", "https://")) else "http://127.0.0.1:5000"
+
+
+def _html(tracker, parent, summary, title, notes, figures, structure) -> str:
+    from .arm_runs import arm_run_ids
+    from .html_report import mlflow_run_url, render_report
+    from .checks import redact
+    exp_id, base = parent.info.experiment_id, redact(ui_base(tracker))
+    links = {arm: mlflow_run_url(base, exp_id, run_id)
+             for arm, run_id in arm_run_ids(tracker, exp_id, parent.info.run_id).items()}
+    return render_report(summary, title, notes, figures, links,
+                         mlflow_run_url(base, exp_id, parent.info.run_id), structure["baseline"])
+
+
+def _record_in_mlflow(tracker, parent, summary, paths, title, markdown) -> list[str]:
+    """The aggregates into the arm runs; the table (as the run's description), headline
+    metrics and the files into the parent run. Returns what could not be recorded."""
+    from .arm_runs import log_arm_summaries
+    problems = []
+    try:
+        log_arm_summaries(tracker, parent.info.experiment_id, parent.info.run_id, summary)
+        best = summary.loc[summary["acc_mean"].idxmax()] if summary["acc_mean"].notna().any() else None
+        if best is not None:
+            tracker.log_metrics(parent.info.run_id, [("best_arm_test_accuracy", float(best["acc_mean"]), 0)],
+                                tags={T.BEST_ARM: str(best["arm"])})
+        tracker.set_tags(parent.info.run_id, {T.NOTE: markdown[:60000]})
+        for path in paths.values():
+            tracker.log_artifact(parent.info.run_id, path)
+    except Exception as exc:  # noqa: BLE001 - the files are written; MLflow is a copy
+        problems.append(f"tables not recorded in MLflow: {type(exc).__name__}: {exc}")
+    return problems
 
 
 def metric_histories(tracker, runs, metrics=("val_loss", "val_accuracy")) -> dict:
@@ -71,7 +113,7 @@ def metric_histories(tracker, runs, metrics=("val_loss", "val_accuracy")) -> dic
 
 
 def publish_figures(tracker, parent_id: str, runs, structure: dict, out_dir: str, stem: str,
-                    title: str) -> tuple[dict, list[str]]:
+                    title: str, summary=None) -> tuple[dict, list[str]]:
     """Learning curves per arm and the ablation chart: written to ``out_dir`` and logged to
     the parent run. Returns ``({kind: path}, [problems])``; a figure that cannot be drawn is
     reported, never a reason to lose the tables."""
@@ -92,6 +134,16 @@ def publish_figures(tracker, parent_id: str, runs, structure: dict, out_dir: str
                 {k: v for k, v in losses.items() if v and k in curves})
     except Exception as exc:  # noqa: BLE001 - a figure is never worth losing the tables
         failed.append(f"learning curves not drawn: {type(exc).__name__}: {exc}")
+    if summary is not None:
+        try:
+            from .forest import forest_plot
+            forest = forest_plot(summary, runs, os.path.join(out_dir, f"{prefix}differences.png"),
+                                 f"{title}: paired differences in test accuracy",
+                                 structure["baseline"])
+            if forest:
+                figures["forest"] = forest
+        except Exception as exc:  # noqa: BLE001
+            failed.append(f"forest plot not drawn: {type(exc).__name__}: {exc}")
     try:
         tables = {}
         for label, name in (("as specified", "table.csv"), ("tuned", "tuned.csv")):

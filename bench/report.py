@@ -14,7 +14,7 @@ import tempfile
 import pandas as pd
 
 from . import tags as T
-from .store import children, find_parent_run
+from .store import find_parent_run, invocation_runs
 from .summary import summarize
 
 __all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write_atomic",
@@ -48,7 +48,7 @@ def _metric(run, name: str) -> float:
 def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     """One row per child run: arm, seed, status and final metrics."""
     parent = tracker.client.get_run(parent_id)
-    runs = children(tracker, parent.info.experiment_id, parent_id, order_by=_NEWEST_FIRST)
+    runs = invocation_runs(tracker, parent.info.experiment_id, parent_id, order_by=_NEWEST_FIRST)
     if not runs:
         return pd.DataFrame(columns=["arm", "seed", "status"])
     out = pd.DataFrame({

@@ -91,7 +91,7 @@ def mark_killed(tracker, run_id: str, why: str) -> None:
     tracker.end(run_id, "KILLED")
 
 
-def reap_orphans(tracker, experiment_id: str, kinds=("parent", "run")) -> list[str]:
+def reap_orphans(tracker, experiment_id: str, kinds=("parent", "arm", "run")) -> list[str]:
     """Mark KILLED the RUNNING runs of ``experiment_id`` whose owner process is gone."""
     reaped = []
     for run in store.running(tracker, [experiment_id]):
@@ -138,8 +138,8 @@ def plan_resume(tracker, experiment_id: str, structure: str,
             "`python -m bench doctor --fix` if that process is gone")
     finished: dict[str, str] = {}
     stale: dict[str, list[str]] = {}
-    for child in store.children(tracker, experiment_id, parent.info.run_id,
-                                order_by=["attributes.start_time ASC"]):
+    for child in store.invocation_runs(tracker, experiment_id, parent.info.run_id,
+                                       order_by=["attributes.start_time ASC"]):
         key = child.data.tags.get(T.RUN_KEY)
         if not key:
             continue

@@ -24,6 +24,7 @@ from . import store
 from . import tags as T
 from .environment import environment_tags
 from .adaptive import Precision
+from .arm_runs import ArmRuns
 from .executor import run_all
 from .progress import RunProgress
 from .report import STRUCTURE_FILE
@@ -89,6 +90,10 @@ def _settle(tracker, runs: list[str], status: str) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
+def _arm_ids(arms) -> list[str]:
+    return list(arms.ids.values()) if arms is not None else []
+
+
 def _record(tracker, run_id: str, result) -> None:
     """A run's outcome into its MLflow run: FINISHED with its results, or FAILED with why."""
     if isinstance(result, BaseException):
@@ -120,10 +125,11 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                    data_dir: str | None = None, quiet: bool = False, command: str = "",
                    variant: str = "as-specified", run_key: str | None = None,
                    fresh: bool = False, run_plots: bool = False,
-                   precision: Precision | None = None) -> str:
+                   precision: Precision | None = None, label: str = "") -> str:
     """Train everything and return the parent run id.
 
-    With ``precision``, ``seeds`` is the first round: arms whose interval is still wider than
+    ``label`` ends the parent run's name, e.g. ``5 seeds`` or ``quick``, so invocations are
+    told apart in the MLflow UI. With ``precision``, ``seeds`` is the first round: arms whose interval is still wider than
     the target get further rounds of seeds (see ``bench.adaptive``) under the same parent.
 
     ``variant`` names the kind of table the runs feed (``as-specified`` or ``tuned``).
@@ -163,6 +169,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
               f"{len(specs)} to run (--fresh starts over)", file=sys.stderr, flush=True)
     open_runs: dict[str, str] = {}
     parent = None
+    arms: ArmRuns | None = None
     staging = tempfile.TemporaryDirectory(prefix="bench-")
     progress = None
 
@@ -171,9 +178,9 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
     def on_start(spec: RunSpec) -> None:
         with signals.critical():
             run_id = tracker.start_run(
-                exp_id, f"{spec.arm}/seed-{spec.seed}", parent_id=parent,
+                exp_id, f"{spec.arm}/seed-{spec.seed}", parent_id=arms.get(spec.arm),
                 tags={**env, T.KIND: "run", T.EXPERIMENT: spec.experiment,
-                      T.ARM: spec.arm, T.SEED: str(spec.seed),
+                      T.ARM: spec.arm, T.SEED: str(spec.seed), T.INVOCATION: parent,
                       T.RUN_KEY: spec.key, T.DATASET: spec.config.dataset})
             open_runs[spec.key] = run_id
             # Params now, not with the final metrics (one call fewer): a run whose process
@@ -206,7 +213,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
         with signals.critical():
             if plan is None:
                 parent = tracker.start_run(
-                    exp_id, f"{experiment.name}/{cfg0.dataset}"  # "(tuned)": told apart in the UI
+                    exp_id, " ".join(filter(None, (experiment.name, cfg0.dataset, label)))
                     + ("" if variant == "as-specified" else f" ({variant})"), tags=parent_tags,
                     description=f"{experiment.description}\n\nArms: "
                                 f"{', '.join(experiment.arm_names)}. Seeds: {seeds}. "
@@ -223,13 +230,17 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                 if missing:
                     tracker.log_params(parent, missing)
             tracker.log_json(parent, experiment.structure(), STRUCTURE_FILE)
+            arms = ArmRuns(tracker, exp_id, parent, {**env, T.EXPERIMENT: experiment.name,
+                                                     T.DATASET: cfg0.dataset},
+                           experiment, resume=plan is not None)
         progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
         failed_here: set[str] = set()
         while True:  # one round, or with adaptive seeds as many as the target needs
             for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
                 with signals.critical():
-                    _record(tracker, open_runs.pop(spec.key), result)
+                    _record(tracker, open_runs[spec.key], result)
+                    open_runs.pop(spec.key)  # only once recorded: else the clean-up closes it
                 if isinstance(result, BaseException):
                     failed_here.add(spec.key)
                     progress.failed(spec, result)
@@ -244,6 +255,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             progress.add(len(specs))
         failures = len(failed_here)
         with signals.critical():
+            arms.close()
             tracker.set_tags(parent, {T.FAILED_RUNS: str(failures)})
             tracker.end(parent, "FINISHED")
             parent_done = True
@@ -252,14 +264,16 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             raise Interrupted(f"interrupted after every run FINISHED (parent run {parent}); "
                               "the tables were not written: `python -m bench report "
                               f"{experiment.name}` writes them") from None
-        _settle(tracker, [*open_runs.values(), *([parent] if parent else [])], "KILLED")
+        _settle(tracker, [*open_runs.values(), *_arm_ids(arms), *([parent] if parent else [])],
+                "KILLED")
         if progress is not None:
             progress.close()
         raise Interrupted(f"interrupted; {len(open_runs)} open run(s) and the parent run "
                           f"{parent} marked KILLED; run the same command again to resume") from None
     except BaseException:
         if not parent_done:
-            _settle(tracker, [*open_runs.values(), *([parent] if parent else [])], "FAILED")
+            _settle(tracker, [*open_runs.values(), *_arm_ids(arms), *([parent] if parent else [])],
+                    "FAILED")
         if progress is not None:
             progress.close()
         raise

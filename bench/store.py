@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import tags as T
 
 __all__ = ["all_runs", "find_parent_run", "finished_parent", "newest_parent", "children",
-           "running", "experiments", "find_keyed_run", "reopen", "supersede"]
+           "invocation_runs", "arm_runs", "running", "experiments", "find_keyed_run", "reopen", "supersede"]
 
 _NEWEST = ["attributes.start_time DESC"]
 
@@ -68,6 +68,24 @@ def children(tracker, experiment_id: str, parent_id: str, order_by=None) -> list
     """The (not deleted) child runs of ``parent_id``."""
     return all_runs(tracker, [experiment_id], f"tags.{T.PARENT_RUN_ID} = '{parent_id}'",
                     order_by=order_by)
+
+
+def invocation_runs(tracker, experiment_id: str, parent_id: str, order_by=None) -> list:
+    """The (arm, seed) runs of one invocation: nested under its arm runs and tagged with the
+    invocation, or (runs made before arm runs existed) direct children of the parent."""
+    kind = f"tags.`{T.KIND}` = 'run'"
+    nested = all_runs(tracker, [experiment_id],
+                      f"tags.`{T.INVOCATION}` = '{parent_id}' and {kind}", order_by=order_by)
+    direct = all_runs(tracker, [experiment_id],
+                      f"tags.{T.PARENT_RUN_ID} = '{parent_id}' and {kind}", order_by=order_by)
+    seen = {r.info.run_id for r in nested}
+    return nested + [r for r in direct if r.info.run_id not in seen]
+
+
+def arm_runs(tracker, experiment_id: str, parent_id: str) -> list:
+    """The per-arm runs of one invocation (none for runs made before they existed)."""
+    return all_runs(tracker, [experiment_id],
+                    f"tags.`{T.INVOCATION}` = '{parent_id}' and tags.`{T.KIND}` = 'arm'")
 
 
 def running(tracker, experiment_ids, order_by=None) -> list:

@@ -9,7 +9,8 @@ from __future__ import annotations
 __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PER_RUN", "BOOT_ID", "COMMAND",
            "CREATE_TOKEN", "DATASET", "DATASET_DESCRIPTION", "DATASET_FINGERPRINT", "DIVERGED",
            "ERROR", "EXPERIMENT", "FAILED_RUNS", "GIT_COMMIT", "GIT_DIRTY", "HOST",
-           "INFINITE_METRICS", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
+           "INFINITE_METRICS", "INVOCATION", "VERDICT_VS_PREVIOUS", "VERDICT_VS_BASELINE",
+           "COMPARED_WITH", "BEST_ARM", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
            "PID", "PROCESS_START", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
            "TRIALS_COUNTED", "VARIANT", "TRIALS", "VERSION", "PREFIX", "OWNER_TAGS", "PARENT_RUN_ID", "NOTE"]
@@ -34,7 +35,12 @@ GIT_DIRTY = "bench.git_dirty"
 HOST = "bench.host"
 INFINITE_METRICS = "bench.infinite_metrics"
 KILLED_REASON = "bench.killed_reason"
-KIND = "bench.kind"
+KIND = "bench.kind"                     # parent, arm, run (or a search's kinds)
+VERDICT_VS_PREVIOUS = "bench.verdict_vs_previous"   # on arm runs, from the report
+VERDICT_VS_BASELINE = "bench.verdict_vs_baseline"
+COMPARED_WITH = "bench.compared_with"
+BEST_ARM = "bench.best_arm"               # on a reported parent: the arm with the best mean
+INVOCATION = "bench.invocation"         # on arm and seed runs: their invocation's parent run
 LAST_COMMAND = "bench.last_command"
 MACHINE = "bench.machine"
 PARENT_KEY = "bench.parent_key"

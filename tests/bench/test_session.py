@@ -74,7 +74,7 @@ def test_finished_run_returns_parent_with_seeds_and_arms_as_params(store, finish
     assert parent.data.params["seeds"] == "0,2"
     assert parent.data.params["arms"] == "softmax-ce"
     assert statuses(store.client, name) == {
-        "ablation/digits": "FINISHED", "softmax-ce/seed-0": "FINISHED",
+        "ablation digits": "FINISHED", "softmax-ce": "FINISHED", "softmax-ce/seed-0": "FINISHED",
         "softmax-ce/seed-2": "FINISHED"}
 
 
@@ -93,7 +93,7 @@ def test_interrupt_while_recording_a_finished_run_marks_it_killed(store):
     tracker = RaisingTracker(store.uri, "record_result", KeyboardInterrupt())
     with pytest.raises(Interrupted):
         run_experiment(tiny_experiment(), tracker, seeds=[0], experiment_name=name, quiet=True)
-    assert statuses(store.client, name) == {"ablation/digits": "KILLED",
+    assert statuses(store.client, name) == {"ablation digits": "KILLED", "softmax-ce": "KILLED",
                                             "softmax-ce/seed-0": "KILLED"}
 
 
@@ -102,7 +102,7 @@ def test_interrupt_while_opening_a_child_run_marks_it_killed(store):
     tracker = RaisingTracker(store.uri, "log_params", KeyboardInterrupt(), only_children=True)
     with pytest.raises(Interrupted):
         run_experiment(tiny_experiment(), tracker, seeds=[0], experiment_name=name, quiet=True)
-    assert statuses(store.client, name) == {"ablation/digits": "KILLED",
+    assert statuses(store.client, name) == {"ablation digits": "KILLED", "softmax-ce": "KILLED",
                                             "softmax-ce/seed-0": "KILLED"}
 
 
@@ -111,7 +111,7 @@ def test_interrupt_while_the_parent_is_being_set_up_marks_it_killed(store):
     tracker = RaisingTracker(store.uri, "log_json", KeyboardInterrupt())
     with pytest.raises(Interrupted):
         run_experiment(tiny_experiment(), tracker, seeds=[0], experiment_name=name, quiet=True)
-    assert statuses(store.client, name) == {"ablation/digits": "KILLED"}
+    assert statuses(store.client, name) == {"ablation digits": "KILLED"}
 
 
 def test_error_while_recording_marks_runs_failed_and_propagates(store):
@@ -119,7 +119,7 @@ def test_error_while_recording_marks_runs_failed_and_propagates(store):
     tracker = RaisingTracker(store.uri, "record_result", RuntimeError("store went away"))
     with pytest.raises(RuntimeError, match="store went away"):
         run_experiment(tiny_experiment(), tracker, seeds=[0], experiment_name=name, quiet=True)
-    assert statuses(store.client, name) == {"ablation/digits": "FAILED",
+    assert statuses(store.client, name) == {"ablation digits": "FAILED", "softmax-ce": "FAILED",
                                             "softmax-ce/seed-0": "FAILED"}
 
 
@@ -206,7 +206,8 @@ def _check_interrupted(run: LongRun):
     status = dict(run.status)
     assert run.code == 130, run.output()
     assert "RUNNING" not in status.values(), status
-    assert status.pop("ablation/mnist-5k") == "KILLED"
+    (parent,) = [name for name in status if name.startswith("ablation mnist-5k")]
+    assert status.pop(parent) == "KILLED"
     assert status and set(status.values()) <= {"KILLED", "FINISHED"}, status
     assert "KILLED" in status.values(), status
     assert not (run.cwd / "results").exists()  # no table from an interrupted run

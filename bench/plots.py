@@ -1,8 +1,8 @@
 """Figures written next to the runs and the tables (matplotlib Agg, no display needed).
 
 - ``learning_curve``: one run's loss and validation accuracy (an artifact of each child run).
-- ``arm_learning_curves``: every arm of an experiment on one figure, mean over seeds with a
-  min-max band, built from the metric histories MLflow holds.
+- ``arm_learning_curves`` (``bench.curves``): small multiples, one panel per arm, from the
+  metric histories MLflow holds.
 - ``ablation_chart``: test accuracy per arm with 95% t-intervals, as-specified and tuned side
   by side when both tables exist.
 - ``importances_chart``: an Optuna search's parameter importances, one small panel per arm.
@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from .figures import finite, integer_epochs, maybe_log, pyplot, save_figure
+from .curves import LOSS_NAMES, arm_learning_curves
+from .figures import pyplot, save_figure
 from .run_curve import learning_curve  # one run's curve; bench.runner draws it through here
 
 __all__ = [
@@ -25,87 +26,6 @@ __all__ = [
     "save_figure",
 ]
 
-LOSS_NAMES = {"softmax_ce": "cross-entropy", "mse": "MSE"}
-
-
-def _styles(n: int) -> list[dict]:
-    """Colour and line style per series: tab10's colours, then again dashed, then dotted
-    (paired light/dark colours, as in tab20, read as one)."""
-    plt = pyplot()
-    cmap = plt.get_cmap("tab10")
-    return [{"color": cmap(i % 10), "linestyle": ("-", "--", ":")[(i // 10) % 3]} for i in range(n)]
-
-
-def _mean_band(series: Sequence[Sequence[tuple[int, float]]]):
-    """Per epoch: (epoch, mean, min, max, n) over the seeds with a finite value there."""
-    by_epoch: dict[int, list[float]] = {}
-    for s in series:
-        for step, value in s:
-            if finite(value):
-                by_epoch.setdefault(int(step), []).append(float(value))
-    out = []
-    for epoch in sorted(by_epoch):
-        v = by_epoch[epoch]
-        out.append((epoch, sum(v) / len(v), min(v), max(v), len(v)))
-    return out
-
-
-def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tuple[int, float]]]]],
-                        path: str, title: str, losses: Mapping[str, str] | None = None) -> str:
-    """Validation loss and accuracy against epoch for every arm, on two panels.
-
-    ``curves[arm][metric]`` is one ``[(epoch, value), ...]`` series per seed, for the metrics
-    ``val_loss`` and ``val_accuracy`` (a fraction). Each arm is drawn as the mean over its
-    seeds with a shaded min-max band; at an epoch that some seeds never reached (early
-    stopping), the mean is over the seeds that did. ``losses[arm]`` names the arm's training
-    loss; arms whose loss differs from the most common one say so in the legend, since
-    their loss values are on another scale.
-    """
-    plt = pyplot()
-    arms = list(curves)
-    losses = dict(losses or {})
-    common = max(set(losses.values()), key=list(losses.values()).count) if losses else None
-    n_seeds = max((len(curves[a].get("val_loss", ())) for a in arms), default=0)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
-    all_loss = []
-    points = max((len(_mean_band(curves[a].get("val_loss", ()))) for a in arms), default=0)
-    style = dict(marker="o", markersize=3.5) if points <= 12 else {}
-    alpha = 0.15 if len(arms) <= 6 else 0.08
-    for arm, look in zip(arms, _styles(len(arms))):
-        label = arm
-        if losses.get(arm) and losses[arm] != common:
-            label += f" ({LOSS_NAMES.get(losses[arm], losses[arm])} loss)"
-        for ax, metric, scale in ((ax_loss, "val_loss", 1.0), (ax_acc, "val_accuracy", 100.0)):
-            band = _mean_band(curves[arm].get(metric, ()))
-            if not band:
-                continue
-            ep = [b[0] for b in band]
-            mean = [b[1] * scale for b in band]
-            lo = [b[2] * scale for b in band]
-            hi = [b[3] * scale for b in band]
-            ax.plot(ep, mean, linewidth=1.6, label=label if ax is ax_loss else None,
-                    **look, **style)
-            if any(b[4] > 1 for b in band):
-                ax.fill_between(ep, lo, hi, color=look["color"], alpha=alpha, linewidth=0)
-            if metric == "val_loss":
-                all_loss += lo + hi
-    maybe_log(ax_loss, all_loss)
-    loss_name = LOSS_NAMES.get(common, common) if common else "training loss"
-    ax_loss.set(xlabel="epoch", ylabel=f"validation loss ({loss_name})"
-                + (", log scale" if ax_loss.get_yscale() == "log" else ""),
-                title="validation loss (lower is better)")
-    ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)",
-               title="validation accuracy (higher is better)")
-    for ax in (ax_loss, ax_acc):
-        integer_epochs(ax)
-        ax.grid(alpha=0.3)
-    handles, labels = ax_loss.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right center", fontsize=8.5, title="arm",
-               title_fontsize=9, frameon=False, ncols=1 if len(labels) <= 16 else 2)
-    band = (f"line: mean over {n_seeds} seeds (over those still training, after early stops); "
-            "band: min–max over seeds" if n_seeds > 1 else "one seed per arm")
-    fig.suptitle(f"{title}\n{band}", fontsize=11)
-    return save_figure(fig, path)
 
 
 def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
@@ -130,6 +50,11 @@ def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
     markers = ["o", "D", "s", "^"]
     y_of = {arm: len(order) - 1 - i for i, arm in enumerate(order)}
     lows, handles = [], []
+    # An arm far below the rest (the MSE baseline, say) would squeeze every other interval
+    # into a sliver: it is drawn off scale, at the left edge, its numbers still printed.
+    means = [100 * float(m) for t in tables.values() for m in t["acc_mean"] if math.isfinite(float(m))]
+    floor = (sorted(means)[len(means) // 2] - 25) if means else -math.inf
+    off_scale = []
     for i, (label, t) in enumerate(tables.items()):
         color = f"C{i}"
         ys, xs, err_lo, err_hi, single = [], [], [], [], []
@@ -140,7 +65,11 @@ def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
             y = y_of[row.arm] + offsets[i]
             low, high = float(row.acc_low), float(row.acc_high)
             runs = float(getattr(row, "runs", math.nan))
-            if math.isfinite(low) and math.isfinite(high):
+            if 100 * mean < floor:
+                off_scale.append((y, color))
+                text = (f"{100 * mean:.2f} ± {100 * (high - low) / 2:.2f}"
+                        if math.isfinite(low) else f"{100 * mean:.2f}") + "  off scale"
+            elif math.isfinite(low) and math.isfinite(high):
                 ys.append(y), xs.append(100 * mean)
                 err_lo.append(100 * (mean - low)), err_hi.append(100 * (high - mean))
                 lows.append(100 * low)
@@ -162,8 +91,11 @@ def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
                                mfc="none", color=color, label=f"{label}, no interval")
     ax.set_yticks(range(len(order)), list(reversed(order)))
     ax.set_ylim(-0.6, len(order) - 0.4)
-    left = min(lows) if lows else 0
-    ax.set_xlim(max(0.0, left - 3), 100.5)
+    left = max(0.0, (min(lows) if lows else 0) - 3)
+    ax.set_xlim(left, 100.5)
+    for y, color in off_scale:
+        ax.plot([left], [y], marker="<", markersize=9, color=color, clip_on=False)
+        ax.text(left, y + 0.22, " far below: see the numbers", fontsize=7, color=color)
     ax.set_xlabel("test accuracy (%)")
     ax.grid(axis="x", alpha=0.3)
     for y in range(len(order) - 1):

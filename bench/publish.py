@@ -128,10 +128,13 @@ def publish_figures(tracker, parent_id: str, runs, structure: dict, out_dir: str
         curves = {arm: histories[arm] for arm in order if arm in histories}
         if curves:
             losses = {a["name"]: (a.get("config") or {}).get("loss") for a in structure["arms"]}
+            done = runs[runs["status"] == "FINISHED"]
+            best = {arm: done.loc[done["arm"] == arm, "best_epoch"].tolist() for arm in curves}
             figures["curves"] = arm_learning_curves(
                 curves, os.path.join(out_dir, f"{prefix}learning_curves.png"),
                 f"{title}: validation curves per arm",
-                {k: v for k, v in losses.items() if v and k in curves})
+                {k: v for k, v in losses.items() if v and k in curves}, best,
+                {a["name"]: a.get("compare_to") for a in structure["arms"]})
     except Exception as exc:  # noqa: BLE001 - a figure is never worth losing the tables
         failed.append(f"learning curves not drawn: {type(exc).__name__}: {exc}")
     if summary is not None:

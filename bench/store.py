@@ -76,10 +76,10 @@ def invocation_runs(tracker, experiment_id: str, parent_id: str, order_by=None) 
     kind = f"tags.`{T.KIND}` = 'run'"
     nested = all_runs(tracker, [experiment_id],
                       f"tags.`{T.INVOCATION}` = '{parent_id}' and {kind}", order_by=order_by)
-    direct = all_runs(tracker, [experiment_id],
-                      f"tags.{T.PARENT_RUN_ID} = '{parent_id}' and {kind}", order_by=order_by)
-    seen = {r.info.run_id for r in nested}
-    return nested + [r for r in direct if r.info.run_id not in seen]
+    if nested:  # an invocation's runs are all of one kind or the other
+        return nested
+    return all_runs(tracker, [experiment_id],
+                    f"tags.{T.PARENT_RUN_ID} = '{parent_id}' and {kind}", order_by=order_by)
 
 
 def arm_runs(tracker, experiment_id: str, parent_id: str) -> list:

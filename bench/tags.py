@@ -13,7 +13,8 @@ __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PE
            "COMPARED_WITH", "BEST_ARM", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
            "PID", "PROCESS_START", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
-           "TRIALS_COUNTED", "VARIANT", "TRIALS", "VERSION", "PREFIX", "OWNER_TAGS", "PARENT_RUN_ID", "NOTE"]
+           "TRIALS_COUNTED", "VARIANT", "TRIALS", "VERSION", "PREFIX", "OWNER_TAGS", "PARENT_RUN_ID", "NOTE",
+           "EXPERIMENT_KIND", "MODEL_TRAINING"]
 
 ARM = "bench.arm"
 ATTEMPTS = "bench.attempts"
@@ -73,3 +74,7 @@ OWNER_TAGS = (HOST, PID, PROCESS_START, BOOT_ID)
 # MLflow's own tags that the harness sets.
 PARENT_RUN_ID = "mlflow.parentRunId"
 NOTE = "mlflow.note.content"
+# MLflow 3 opens an experiment by its kind: a model-training one shows its runs, not the GenAI
+# traces overview.
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"

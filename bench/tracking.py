@@ -193,11 +193,14 @@ class Tracker:
         if exp is not None:
             if exp.lifecycle_stage == "deleted":
                 self.client.restore_experiment(exp.experiment_id)
+            if not exp.tags.get(T.EXPERIMENT_KIND):  # made before the kind was recorded
+                self.client.set_experiment_tag(exp.experiment_id, T.EXPERIMENT_KIND, T.MODEL_TRAINING)
             return exp.experiment_id
         root = _artifact_root(self.uri)
         location = f"{root}/{name}" if root else None
         try:
-            return self.client.create_experiment(name, artifact_location=location)
+            return self.client.create_experiment(name, artifact_location=location,
+                                                 tags={T.EXPERIMENT_KIND: T.MODEL_TRAINING})
         except MlflowException as exc:
             # Made meanwhile by another process, or by a retried request that did arrive.
             exp = self.client.get_experiment_by_name(name)

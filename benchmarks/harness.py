@@ -111,10 +111,10 @@ def _same(a: float, b: float) -> bool:
 
 def tracked_metrics_match(tracker, tracked: dict, untracked: dict) -> list[str]:
     """Run keys whose final metrics or training-loss history differ between the passes."""
+    from bench.store import invocation_runs
     client = tracker.client
     exp_id = tracker.experiment_id(tracked["experiment_name"])
-    children = client.search_runs([exp_id], f"tags.mlflow.parentRunId = '{tracked['parent']}'",
-                                  max_results=1000)
+    children = invocation_runs(tracker, exp_id, tracked["parent"])
     by_key = {run.data.tags["bench.run_key"]: run for run in children}
     bad = []
     for key, result in untracked["results"].items():

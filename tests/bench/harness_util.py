@@ -35,5 +35,13 @@ def unique_name(prefix: str) -> str:
 
 
 def children_of(client, experiment_id: str, parent_id: str) -> list:
-    return client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'",
-                              max_results=1000)
+    """The (arm, seed) runs of an invocation (nested under its arm runs)."""
+    return client.search_runs(
+        [experiment_id], f"tags.`bench.invocation` = '{parent_id}' and tags.`bench.kind` = 'run'",
+        max_results=1000)
+
+
+def arm_runs_of(client, experiment_id: str, parent_id: str) -> list:
+    return client.search_runs(
+        [experiment_id], f"tags.`bench.invocation` = '{parent_id}' and tags.`bench.kind` = 'arm'",
+        max_results=1000)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from harness_util import (QUICK_ARMS, QUICK_DATASET, QUICK_EPOCHS, QUICK_SEEDS, REPO,
-                          children_of)
+                          arm_runs_of, children_of)
 
 from experiments import RunConfig, get_experiment
 
@@ -46,12 +46,37 @@ def epochs_run(run) -> int:
 
 # -- runs ----------------------------------------------------------------------------------------
 
-def test_one_child_run_per_arm_and_seed_under_the_parent(quick_run):
+def test_one_seed_run_per_arm_and_seed_under_its_arm_run_under_the_parent(quick_run):
     parent_id = quick_run.parent.info.run_id
     keys = sorted((r.data.tags["bench.arm"], int(r.data.tags["bench.seed"]))
                   for r in quick_run.children)
     assert keys == sorted(product(QUICK_ARMS, QUICK_SEEDS))
-    assert all(r.data.tags["mlflow.parentRunId"] == parent_id for r in quick_run.children)
+    client = quick_run.client
+    arms = {r.data.tags["bench.arm"]: r for r in
+            arm_runs_of(client, quick_run.parent.info.experiment_id, parent_id)}
+    assert sorted(arms) == sorted(QUICK_ARMS)
+    assert all(a.data.tags["mlflow.parentRunId"] == parent_id for a in arms.values())
+    for run in quick_run.children:
+        assert run.data.tags["mlflow.parentRunId"] == arms[run.data.tags["bench.arm"]].info.run_id
+
+
+def test_arm_runs_carry_the_seed_aggregates_and_verdicts(quick_run):
+    client = quick_run.client
+    table = pd.read_csv(quick_run.table_dir / "table.csv")
+    table = table.set_index("arm")
+    for run in arm_runs_of(client, quick_run.parent.info.experiment_id, quick_run.parent.info.run_id):
+        arm, metrics = run.data.tags["bench.arm"], run.data.metrics
+        assert run.info.status == "FINISHED"
+        assert metrics["test_accuracy_mean"] == pytest.approx(table.loc[arm, "acc_mean"], rel=1e-5)
+        assert metrics["seeds"] == len(QUICK_SEEDS)
+        if isinstance(table.loc[arm, "d_prev_vs"], str):
+            assert run.data.tags["bench.verdict_vs_previous"] == table.loc[arm, "d_prev_verdict"]
+            assert metrics["p_holm_vs_previous"] == pytest.approx(table.loc[arm, "d_prev_padj"], rel=1e-5)
+
+
+def test_the_experiment_is_a_model_training_one(quick_run):
+    exp = quick_run.client.get_experiment(quick_run.parent.info.experiment_id)
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_parent_run_is_tagged_as_the_parent_of_the_experiment(quick_run):
@@ -245,8 +270,8 @@ def test_table_csv_mean_accuracy_matches_the_runs_in_mlflow(quick_run):
 
 def test_tables_and_charts_are_written(quick_run):
     names = sorted(p.name for p in quick_run.table_dir.iterdir())
-    assert names == ["ablation_chart.png", "learning_curves.png", "runs.csv", "table.csv",
-                     "table.md"]
+    assert names == ["ablation_chart.png", "differences.png", "learning_curves.png",
+                     "report.html", "runs.csv", "table.csv", "table.md"]
 
 
 # -- reproducibility -----------------------------------------------------------------------------

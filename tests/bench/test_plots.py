@@ -30,7 +30,7 @@ def assert_png(path, min_w=500, min_h=200):
 # -- pure plotting -------------------------------------------------------------------------------
 
 def test_mean_band_averages_the_seeds_present_at_each_epoch():
-    from bench.plots import _mean_band
+    from bench.curves import _mean_band
     band = _mean_band([[(1, 1.0), (2, 3.0)], [(1, 3.0)], [(1, math.nan), (2, 5.0)]])
     assert band == [(1, 2.0, 1.0, 3.0, 2), (2, 4.0, 3.0, 5.0, 2)]
 

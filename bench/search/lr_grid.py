@@ -74,6 +74,13 @@ def _cells(study):
     return out
 
 
+def _labels_fit(cells) -> bool:
+    """Cell labels only on a full, small grid: the zipped pairs lie along a diagonal, where
+    labels of neighbouring cells print over each other."""
+    lrs, scales = {c[0] for c in cells}, {c[1] for c in cells}
+    return len(lrs) * len(scales) == len(cells) and len(lrs) <= 12 and len(scales) <= 10
+
+
 def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir: str) -> str:
     import optuna
     from matplotlib.colors import LogNorm
@@ -94,10 +101,11 @@ def write_heatmap(tracker, search_run: str, outcome: dict, storage_url, out_dir:
         cells = _cells(optuna.load_study(study_name=outcome[arm].study, storage=storage))
         ok = [(lr, ws, v) for lr, ws, v in cells if not math.isnan(v)]
         bad = [(lr, ws) for lr, ws, v in cells if math.isnan(v)]
+        labelled = _labels_fit(cells)
         if ok:
             mappable = ax.scatter([c[0] for c in ok], [c[1] for c in ok], c=[max(c[2], 1e-4) for c in ok],
-                                  norm=norm, cmap="viridis", s=300, marker="s")
-            for lr, ws, v in ok:  # the value itself, readable without the colour bar
+                                  norm=norm, cmap="viridis", s=300 if labelled else 45, marker="s")
+            for lr, ws, v in ok if labelled else ():  # the value, readable without the colour bar
                 ax.annotate(f"{v:.2g}", (lr, ws), ha="center", va="center", fontsize=6.5,
                             color="black" if norm(max(v, 1e-4)) > 0.6 else "white")
         if bad:

@@ -12,7 +12,7 @@ __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PE
            "INFINITE_METRICS", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
            "PID", "PROCESS_START", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
-           "TRIALS_COUNTED", "VARIANT", "TRIALS", "VERSION", "PREFIX", "OWNER_TAGS", "PARENT_RUN_ID", "NOTE"]
+           "TRIALS_COUNTED", "VARIANT", "CONFIG_KIND", "RESULTS_SUBDIR", "TRIALS", "VERSION", "PREFIX", "OWNER_TAGS", "PARENT_RUN_ID", "NOTE"]
 
 ARM = "bench.arm"
 ATTEMPTS = "bench.attempts"
@@ -54,6 +54,8 @@ TRACEBACK = "bench.traceback"
 TRIAL_KEY = "bench.trial_key"
 TRIALS_COUNTED = "bench.trials_counted"
 VARIANT = "bench.variant"
+CONFIG_KIND = "bench.config_kind"     # default | quick | custom (see bench.locations)
+RESULTS_SUBDIR = "bench.results_subdir"  # where its tables went, under the results root
 
 # Families of keys: bench.trials_<state> (an arm search's trial counts), bench.version.<pkg>
 # (package versions), bench.<git field> (git_commit, git_dirty).

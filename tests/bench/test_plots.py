@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from harness_util import QUICK_ARMS, QUICK_SEEDS, run_bench
+from harness_util import QUICK_ARMS, QUICK_SEEDS, run_bench, run_dir
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -130,7 +130,7 @@ def test_report_redraws_the_same_figures_from_mlflow_alone(quick_run, tmp_path):
                       "--tracking-uri", quick_run.uri, "--results-dir", out], tmp_path)
     assert proc.returncode == 0, proc.stderr
     for name in ("learning_curves.png", "ablation_chart.png"):
-        assert (out / "ablation" / "digits" / name).read_bytes() == \
+        assert (run_dir(out) / name).read_bytes() == \
             (quick_run.table_dir / name).read_bytes(), name
 
 

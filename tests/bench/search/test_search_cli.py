@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from harness_util import run_dir
 from searchtest_util import (ARMS, DATASET, counted, load_study, new_store, run_bench, runs,
                              trial_runs)
 
@@ -40,7 +41,7 @@ def search(empty_mlflow_db, tmp_path_factory) -> Search:
             "--results-dir", cwd / "results"]
     proc = run_bench(args, cwd)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return Search(cwd, args, storage, store, cwd / "results" / EXPERIMENT / DATASET)
+    return Search(cwd, args, storage, store, run_dir(cwd / "results", EXPERIMENT, DATASET))
 
 
 def _by_id(store) -> dict:

@@ -127,3 +127,10 @@ def test_running_the_same_search_again_adds_no_trial_and_no_mlflow_run(search):
         assert [(t.number, t.state, t.params) for t in search.study(arm).trials] == before[arm]
         assert f"{arm}: {BUDGET}/{BUDGET} trials already counted, running 0" in proc.stderr
     assert set(_by_id(search.store)) == runs_before
+
+
+def test_a_quick_search_writes_its_own_folder_with_an_importance_caveat(search):
+    assert search.results.parent.name == "runs"  # not the committed results' folder
+    assert not (search.cwd / "results" / EXPERIMENT / DATASET / "search.md").exists()
+    text = (search.results / "search.md").read_text()
+    assert "Caveat: importances from a --quick search are a rough guess, not evidence" in text

@@ -12,7 +12,19 @@ import math
 from .planning import MAX_SEEDS, UsageError
 
 __all__ = ["Parser", "positive_int", "bounded_int", "port", "positive_float", "nonempty",
-           "seeds", "csv", "add_tracking", "add_experiment_options"]
+           "seeds", "csv", "add_tracking", "add_experiment_options", "examples", "TRACKING_HELP",
+           "RESULTS_HELP"]
+
+TRACKING_HELP = ("MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db in "
+                 "the working directory)")
+RESULTS_HELP = ("root of the results folders (default: results). The full default run of an "
+                "experiment writes ROOT/<experiment>/<dataset>/; any other run writes "
+                "ROOT/<experiment>/<dataset>/runs/<date>-<kind>-<run id>/")
+
+
+def examples(*lines: str) -> str:
+    """A help epilog listing example command lines (shown as written, not re-wrapped)."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 class Parser(argparse.ArgumentParser):
@@ -20,6 +32,7 @@ class Parser(argparse.ArgumentParser):
         # No prefix matching: `--epoch 3` is a typo, not `--epochs 3`, and `run --seed 3`
         # must not quietly mean `--seeds 3` (search has both --seed and --seeds).
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)  # examples
         super().__init__(*args, **kwargs)
 
     def error(self, message):  # one line, not argparse's usage block
@@ -101,11 +114,10 @@ def csv(kind):
 
 
 def add_tracking(p) -> None:
-    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI "
-                   "or sqlite:///mlflow.db in the working directory)")
+    p.add_argument("--tracking-uri", help=TRACKING_HELP)
     p.add_argument("--experiment-name", type=nonempty,
                    help="MLflow experiment name (default: the experiment's)")
-    p.add_argument("--results-dir", default="results", help="where tables go (default: results)")
+    p.add_argument("--results-dir", default="results", help=RESULTS_HELP)
 
 
 def add_experiment_options(p, owners: dict[str, list]) -> None:

@@ -1,4 +1,4 @@
-"""``python -m bench``: list, run, report, ui, doctor (and the commands later issues add).
+"""Run seeded ablation studies, rebuild their tables from MLflow, tune every arm, browse the runs.
 
 Bad input exits with status 2 and a one-line message before any work is done: every option
 is checked, and the tracking store, Optuna storage, data and results directories are checked
@@ -16,21 +16,43 @@ import sys
 from . import arguments as A
 from experiments import PROTOCOLS
 
+from .locations import DEFAULT, KINDS
 from .planning import (DEFAULT_MAX_SEEDS, MAX_JOBS, MAX_SEEDS, UsageError, option_owners,
                        precision_plan, run_label, run_plan)
 
-__all__ = ["main", "build_parser", "UsageError"]
+__all__ = ["main", "build_parser", "UsageError", "version", "DISTRIBUTION"]
+
+# The name on PyPI ("bench" there is an unrelated project); the import packages and the
+# `bench` command keep their names.
+DISTRIBUTION = "seeded-ablation-bench"
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+    try:
+        return installed(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .search.command import add_search_commands
     from .search.lr_grid import OPTIONS as LR_GRID_OPTIONS
-    parser = A.Parser(prog="bench", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=A.Parser)
+    parser = A.Parser(prog="bench", description=__doc__.splitlines()[0],
+                      epilog=A.examples("python -m bench run ablation",
+                                        "python -m bench report ablation"))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=A.Parser, metavar="COMMAND")
 
-    sub.add_parser("list", help="show every experiment and its arms")
+    sub.add_parser("list", help="show every experiment and its arms",
+                   epilog=A.examples("python -m bench list"))
 
-    run = sub.add_parser("run", help="run an experiment: every arm x every seed, tracked in MLflow")
+    run = sub.add_parser("run", help="run an experiment: every arm x every seed, tracked in MLflow",
+                         epilog=A.examples(
+                             "python -m bench run ablation            # the full default run",
+                             "python -m bench run ablation --quick    # a smoke test in its own folder"))
     run.add_argument("experiment", help="experiment name (see `python -m bench list`)")
     run.add_argument("--dataset", help="data set (default: the experiment's; mnist-5k works offline)")
     run.add_argument("--data-dir", help="directory holding data files (also $BENCH_DATA_DIR)")
@@ -55,31 +77,47 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-seeds", type=A.bounded_int(2, MAX_SEEDS, "a number of seeds"),
                      help=f"with --precision: the most seeds an arm gets (default {DEFAULT_MAX_SEEDS})")
     run.add_argument("--quick", action="store_true", help="smoke-sized run: 2 seeds, 3 epochs")
-    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress output (the table and where it went are still printed)")
+    run.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
     run.add_argument("--run-plots", action="store_true",
                      help="also draw every run's learning curve as a PNG artifact (~0.1 s CPU "
                           "per run; the MLflow UI charts each run's metrics without it)")
     A.add_experiment_options(run, option_owners())
     A.add_tracking(run)
 
-    report = sub.add_parser("report", help="rebuild an experiment's tables from MLflow (no training)")
-    report.add_argument("experiment")
+    report = sub.add_parser("report", help="rebuild an experiment's tables from MLflow (no training)",
+                            epilog=A.examples(
+                                "python -m bench report ablation              # newest full default run",
+                                "python -m bench report ablation --kind quick # newest --quick run"))
+    report.add_argument("experiment", help="experiment name (see `python -m bench list`)")
     report.add_argument("--dataset", help="use the newest finished run on this data set")
-    report.add_argument("--run-id", help="the parent run to report (default: the newest finished)")
+    report.add_argument("--kind", choices=KINDS, default=DEFAULT,
+                        help="which runs to pick from: default (the full default configuration, "
+                             "the default), quick (--quick) or custom (any other options)")
+    report.add_argument("--tuned", action="store_true",
+                        help="report the tuned re-run of a search instead of the as-specified run")
+    report.add_argument("--run-id", help="the parent run to report (default: the newest "
+                                         "finished one of --kind)")
+    report.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
     A.add_tracking(report)
 
     add_search_commands(sub, option_owners({"lr-grid": LR_GRID_OPTIONS}))
 
-    ui = sub.add_parser("ui", help="browse the runs in the MLflow UI")
-    ui.add_argument("--tracking-uri")
+    ui = sub.add_parser("ui", help="browse the runs in the MLflow UI",
+                        epilog=A.examples("python -m bench ui",
+                                          "python -m bench ui --port 5001"))
+    ui.add_argument("--tracking-uri", help=A.TRACKING_HELP)
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to bind (default 127.0.0.1: this machine only). Anything else "
                          "exposes every run and artifact to the network without authentication")
-    ui.add_argument("--port", type=A.port, default=5000)
+    ui.add_argument("--port", type=A.port, default=5000, help="port to listen on (default 5000)")
 
     doc = sub.add_parser("doctor", help="check the tracking store; list RUNNING runs whose "
-                                        "process is gone (--fix marks them KILLED)")
-    doc.add_argument("--tracking-uri")
+                                        "process is gone (--fix marks them KILLED)",
+                         epilog=A.examples("python -m bench doctor",
+                                           "python -m bench doctor --fix"))
+    doc.add_argument("--tracking-uri", help=A.TRACKING_HELP)
     doc.add_argument("--experiment-name", type=A.nonempty, action="append",
                      help="only this MLflow experiment (repeatable; default: all)")
     doc.add_argument("--fix", action="store_true", help="mark orphaned runs KILLED")
@@ -137,6 +175,8 @@ def cmd_run(args) -> int:
     cfg0 = experiment.arms[0].config
     load_data(cfg0.dataset, 0, cfg0.standardize, args.data_dir, cfg0.dtype)
 
+    from .locations import is_default_experiment, place, run_kind
+    from .planning import default_seeds
     from .publish import publish
     from .session import run_experiment
     from .tracking import Tracker
@@ -151,19 +191,40 @@ def cmd_run(args) -> int:
                             quiet=args.quiet, command=command, fresh=args.fresh,
                             run_plots=args.run_plots, precision=precision,
                             label=run_label(args, seeds))
-    publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command)
+    default = precision is None and is_default_experiment(experiment, seeds, default_seeds())
+    place(tracker, parent, experiment.name, cfg0.dataset, run_kind(args.quick, default))
+    publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
+            as_json=args.json)
+    _smoke_note(args.quick)
     return 0
 
 
+def _smoke_note(quick: bool) -> None:
+    from .locations import SMOKE_NOTE
+    if quick:
+        print(SMOKE_NOTE, file=sys.stderr)
+
+
 def cmd_report(args) -> int:
+    from . import tags as T
+    from .inputs import require_parent_run, require_tracking_store
+    from .locations import QUICK, describe
     from .publish import publish
+    from .report import load_structure
     from .store import find_parent_run
-    from .tracking import Tracker
+    from .tracking import Tracker, resolve_tracking_uri
     _preflight(args)
+    require_tracking_store(resolve_tracking_uri(args.tracking_uri), "report")
     tracker = Tracker(args.tracking_uri)
-    parent = args.run_id or find_parent_run(tracker, args.experiment_name or args.experiment,
-                                            args.dataset)
-    publish(tracker, parent, args.results_dir)
+    if args.run_id:
+        run = require_parent_run(tracker, args.run_id)
+    else:
+        run = tracker.client.get_run(find_parent_run(
+            tracker, args.experiment_name or args.experiment, args.dataset, kind=args.kind,
+            variant="tuned" if args.tuned else "as-specified"))
+    print(describe(run, load_structure(tracker, run.info.run_id)), file=sys.stderr)
+    publish(tracker, run.info.run_id, args.results_dir, as_json=args.json)
+    _smoke_note(run.data.tags.get(T.CONFIG_KIND) == QUICK)
     return 0
 
 
@@ -180,28 +241,40 @@ def cmd_search(args) -> int:
 
 
 def cmd_worker(args) -> int:
+    from .inputs import require_optuna_storage
     from .search import command
     _check_timeout(args)
     _preflight(args, storage=True)
+    require_optuna_storage(args.storage)  # opening a missing journal would create it
     return command.cmd_worker(args)
 
 
 def cmd_dashboard(args) -> int:
+    from .inputs import require_free_port, require_optuna_storage
     from .search import command
-    if not 1 <= args.port <= 65535:
-        raise UsageError(f"argument --port: expected a TCP port in [1, 65535], got {args.port}")
+    from .search.storage import DEFAULT_STORAGE
     _preflight(args, storage=True)
+    args.storage = args.storage or DEFAULT_STORAGE
+    require_optuna_storage(args.storage)
+    require_free_port(args.host, args.port)
     return command.cmd_dashboard(args)
 
 
 def cmd_ui(args) -> int:
+    from .inputs import require_free_port, require_tracking_store
+    from .tracking import resolve_tracking_uri
     from .ui import serve_ui
     _preflight(args)
+    require_tracking_store(resolve_tracking_uri(args.tracking_uri), "ui")
+    require_free_port(args.host, args.port)
     return serve_ui(args.tracking_uri, args.host, args.port)
 
 
 def cmd_doctor(args) -> int:
     from .doctor import doctor
+    from .inputs import require_tracking_store
+    from .tracking import resolve_tracking_uri
+    require_tracking_store(resolve_tracking_uri(args.tracking_uri), "doctor")
     return doctor(args.tracking_uri, args.experiment_name, fix=args.fix,
                   include_unknown=args.include_unknown)
 
@@ -211,18 +284,29 @@ COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "ui": cmd_ui
             "doctor": cmd_doctor}
 
 
+def one_line(exc: BaseException) -> str:
+    """The whole message on one line: an error that lists where to put a file must not lose
+    the list (its lines are joined, never cut)."""
+    text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+    return text or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     from .progress import quiet_library_noise
     quiet_library_noise()  # before MLflow is imported: no tqdm bars, no alembic INFO lines
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # bare `bench`: what it can do
+            parser.print_help()
+            return 0
         args.argv = sys.argv[1:] if argv is None else list(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
+        print(f"bench: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except ValueError as exc:  # invalid values found while building configs or data
-        print(f"bench: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        print(f"bench: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)

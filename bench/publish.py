@@ -7,27 +7,33 @@ import sys
 
 from . import tags as T
 from .report import load_runs, load_structure, summarize, write_atomic
+from .locations import subdir_of
 from .notes import kernels_of, table_notes
+from .table_json import summary_json
 from .tables import print_table, to_csv, to_markdown
 
 __all__ = ["publish"]
 
 
 def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool = False,
-            command: str | None = None, extra_notes: list[str] = ()) -> dict:
-    """Write ``table.md``, ``table.csv`` and ``runs.csv`` for ``parent_id``; print the table."""
+            command: str | None = None, extra_notes: list[str] = (), as_json: bool = False) -> dict:
+    """Write ``table.md``, ``table.csv`` and ``runs.csv`` for ``parent_id`` into its results
+    folder (``bench.locations``); print the table, or with ``as_json`` the table as JSON.
+
+    ``quiet`` is for progress only: the table (the result) and where it went are printed
+    either way."""
     parent = tracker.client.get_run(parent_id)
     structure = load_structure(tracker, parent_id)
     runs = load_runs(tracker, parent_id)
     summary = summarize(runs, structure)
     dataset = parent.data.tags.get(T.DATASET, "unknown")
-    out_dir = os.path.join(results_root, structure["experiment"], dataset)
+    out_dir = os.path.join(results_root, subdir_of(parent))
     with_ref = dataset == "mnist" and any(a.get("reference") for a in structure["arms"])
     notes = table_notes(summary, runs, structure, parent.data.tags, parent_id, command,
                         parent.data.params)
     notes += list(extra_notes)
     kernels = kernels_of(runs)
-    if len(kernels) > 1 and not quiet:
+    if len(kernels) > 1:
         print(f"warning: this table mixes BLAS kernels ({', '.join(kernels)}): its digits "
               "are not reproducible bit for bit", file=sys.stderr)
     variant = parent.data.tags.get(T.VARIANT, "as-specified")
@@ -52,12 +58,14 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     paths["html"] = os.path.join(out_dir, f"{stem.replace('table', 'report')}.html")
     write_atomic(paths["html"], _html(tracker, parent, summary, title, notes, figures, structure))
     failed += _record_in_mlflow(tracker, parent, summary, paths, title, markdown)
-    if not quiet:
+    if as_json:
+        print(summary_json(summary, title, parent_id, out_dir))
+    else:
         print_table(summary, title, baseline=structure["baseline"])
-        names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
-        print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
-        for message in failed:
-            print(f"warning: {message}", file=sys.stderr)
+    names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
+    print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
+    for message in failed:
+        print(f"warning: {message}", file=sys.stderr)
     return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir,
             "figures": figures}
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 
 import pandas as pd
 
 from . import tags as T
+from .files import write_atomic  # re-exported: scripts import it from here
 from .store import find_parent_run, invocation_runs
 from .summary import summarize
 
@@ -61,17 +61,3 @@ def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     out["streams"] = [r.data.tags.get(T.STREAMS) for r in runs]
     out["blas_kernel"] = [r.data.tags.get(T.BLAS_KERNEL) for r in runs]
     return out.sort_values(["arm", "seed"]).reset_index(drop=True)
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` so that readers see the old file or the new one, never half of one."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

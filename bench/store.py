@@ -34,8 +34,10 @@ def _newest(tracker, experiment_id: str, filter_string: str):
     return runs[0] if runs else None
 
 
-def find_parent_run(tracker, experiment_name: str, dataset: str | None = None) -> str:
-    """The newest finished parent run of ``experiment_name`` (optionally on ``dataset``)."""
+def find_parent_run(tracker, experiment_name: str, dataset: str | None = None,
+                    kind: str | None = None, variant: str | None = None) -> str:
+    """The newest finished parent run of ``experiment_name`` (optionally on ``dataset``, of
+    ``kind`` (``bench.locations.KINDS``) and ``variant`` (``as-specified`` or ``tuned``))."""
     exp = tracker.client.get_experiment_by_name(experiment_name)
     if exp is None:
         raise ValueError(f"no MLflow experiment named {experiment_name!r} in {tracker.uri}; "
@@ -43,10 +45,22 @@ def find_parent_run(tracker, experiment_name: str, dataset: str | None = None) -
     query = f"tags.`{T.KIND}` = 'parent' and attributes.status = 'FINISHED'"
     if dataset:
         query += f" and tags.`{T.DATASET}` = '{dataset}'"
-    run = _newest(tracker, exp.experiment_id, query)
+    if variant:
+        query += f" and tags.`{T.VARIANT}` = '{variant}'"
+    run = _newest(tracker, exp.experiment_id,
+                  query + (f" and tags.`{T.CONFIG_KIND}` = '{kind}'" if kind else ""))
     if run is None:
         where = f" on dataset {dataset!r}" if dataset else ""
-        raise ValueError(f"no finished run of {experiment_name!r}{where} in {tracker.uri}")
+        what = ((f"{ {'default': 'full default'}.get(kind, kind)} run"
+                 + (" (tuned)" if variant == "tuned" else "")) if kind else "run")
+        other = _newest(tracker, exp.experiment_id, query) if kind else None
+        hint = ""
+        if other is not None:
+            other_kind = other.data.tags.get(T.CONFIG_KIND)
+            hint = (f"; the newest other one is {other.info.run_id} ("
+                    + (f"kind {other_kind}: add --kind {other_kind})" if other_kind
+                       else f"kind not recorded: pass --run-id {other.info.run_id})"))
+        raise ValueError(f"no finished {what} of {experiment_name!r}{where} in {tracker.uri}{hint}")
     return run.info.run_id
 
 

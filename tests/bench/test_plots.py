@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from harness_util import QUICK_ARMS, QUICK_SEEDS, run_bench
+from harness_util import QUICK_ARMS, QUICK_SEEDS, run_bench, run_dir
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -130,7 +130,7 @@ def test_report_redraws_the_same_figures_from_mlflow_alone(quick_run, tmp_path):
                       "--tracking-uri", quick_run.uri, "--results-dir", out], tmp_path)
     assert proc.returncode == 0, proc.stderr
     for name in ("learning_curves.png", "ablation_chart.png"):
-        assert (out / "ablation" / "digits" / name).read_bytes() == \
+        assert (run_dir(out) / name).read_bytes() == \
             (quick_run.table_dir / name).read_bytes(), name
 
 
@@ -139,9 +139,11 @@ def test_the_chart_puts_tuned_beside_as_specified_when_tuned_csv_exists(quick_ru
     import bench.plots
     from bench.publish import publish
     from bench.tracking import Tracker
+    from bench.locations import subdir_of
     out = tmp_path / "results"
-    (out / "ablation" / "digits").mkdir(parents=True)
-    shutil.copy(quick_run.table_dir / "table.csv", out / "ablation" / "digits" / "tuned.csv")
+    folder = out / subdir_of(quick_run.parent)  # the run's own folder, as publish picks it
+    folder.mkdir(parents=True)
+    shutil.copy(quick_run.table_dir / "table.csv", folder / "tuned.csv")
     seen = {}
     real = bench.plots.ablation_chart
 
@@ -166,7 +168,7 @@ def test_a_figure_that_fails_never_costs_the_tables(quick_run, tmp_path, monkeyp
     monkeypatch.setattr(bench.plots, "arm_learning_curves", broken)
     out = tmp_path / "results"
     result = publish(Tracker(quick_run.uri), quick_run.parent.info.run_id, str(out))
-    assert (out / "ablation" / "digits" / "table.csv").exists()
+    assert (run_dir(out) / "table.csv").exists()
     assert "curves" not in result["figures"] and "chart" in result["figures"]
     assert "warning: learning curves not drawn: RuntimeError: no ink" in capsys.readouterr().err
 

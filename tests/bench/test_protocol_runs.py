@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from harness_util import run_bench
+from harness_util import run_bench, run_dir
 from mlflow import MlflowClient
 
 
@@ -39,7 +39,7 @@ def test_notebook_protocol_checks_every_ten_epochs(tmp_path):
     steps = sorted(m.step for m in client.get_metric_history(run.info.run_id, "val_loss"))
     assert steps == list(range(10, int(run.data.metrics["epochs_run"]) + 1, 10))
     assert run.data.params["eval_every"] == "10" and run.data.params["patience"] == "1"
-    table = (tmp_path / "results" / "ablation" / "digits" / "table.md").read_text()
+    table = (run_dir(tmp_path / "results") / "table.md").read_text()
     assert "Protocol: notebook" in table
 
 
@@ -51,12 +51,12 @@ def test_precision_adds_seeds_until_the_target_or_the_cap(tmp_path):
                       "--quiet"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, runs = _children(uri)
-    table = pd.read_csv(tmp_path / "results" / "ablation" / "digits" / "table.csv").set_index("arm")
+    table = pd.read_csv(run_dir(tmp_path / "results") / "table.csv").set_index("arm")
     for arm in ("momentum", "glorot"):
         n = sum(r.data.tags["bench.arm"] == arm for r in runs)
         half = (table.loc[arm, "acc_high"] - table.loc[arm, "acc_low"]) / 2
         assert n > 2, arm                                  # the first round was too wide
         assert half <= 0.005 or n == 5, (arm, n, half)     # stopped at the target or the cap
         assert table.loc[arm, "runs"] == n
-    notes = (tmp_path / "results" / "ablation" / "digits" / "table.md").read_text()
+    notes = (run_dir(tmp_path / "results") / "table.md").read_text()
     assert "Adaptive seeds" in notes and "at most 5 seeds per arm" in notes

@@ -12,6 +12,8 @@ import math
 
 import pandas as pd
 
+from harness_util import run_dir
+
 from .util import experiment_runs, kind, report_fault, run_bench
 
 DIVERGING = ("softmax-ce", "momentum")
@@ -51,7 +53,7 @@ def test_overflowing_lr_marks_runs_diverged_and_the_ablation_goes_on(new_store, 
     for run in bounded:
         assert run.info.status == "FINISHED" and run.data.metrics["diverged"] == 0.0
         assert run.data.metrics["epochs_run"] >= 1
-    table = pd.read_csv(tmp_path / "results" / "ablation" / "digits" / "table.csv").set_index("arm")
+    table = pd.read_csv(run_dir(tmp_path / "results") / "table.csv").set_index("arm")
     figures = {"runs": len(children), "diverged": len(diverged), "finished_normally": len(bounded),
                "warnings_printed": 0}
     line = report_fault("Overflowing learning rate (--lr 1e38)",

@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from harness_util import run_dir
+
 from .util import BenchProcess, experiment_runs, kind, report_fault, wait_for
 
 ARMS = ("softmax-ce", "momentum")
@@ -115,7 +117,7 @@ def test_metrics_logged_during_an_outage_are_retried_none_lost_none_duplicated(o
     assert len(children) == TOTAL and statuses == ["FINISHED"] * TOTAL, line
     assert parent.info.status == "FINISHED", line
     assert counted == expected, line
-    assert (outage["root"] / "patient" / "results" / "ablation" / "digits" / "table.csv").exists()
+    assert (run_dir(outage["root"] / "patient" / "results") / "table.csv").exists()
 
 
 def test_a_run_that_cannot_wait_fails_clearly_and_the_next_invocation_redoes_it(outage):

@@ -21,6 +21,8 @@ from bench.session import Interrupted, run_experiment
 from bench.tracking import Tracker
 from experiments import get_experiment
 
+from harness_util import run_dir
+
 from .util import (BenchProcess, count_finished_children, experiment_runs, kind, report_fault,
                    wait_for)
 
@@ -155,11 +157,11 @@ def _check_resumed(case, parent, finished_before, second):
             steps = [m.step for m in case.client.get_metric_history(run.info.run_id, key)]
             assert sorted(steps) == list(range(1, epochs + 1)), (run.info.run_name, key, steps)
             points += len(steps)
-    table = pd.read_csv(case.results / "ablation" / "digits" / "runs.csv")
+    table = pd.read_csv(run_dir(case.results) / "runs.csv")
     assert len(table) == TOTAL and set(table["status"]) == {"FINISHED"}, table
     assert sorted(zip(table["arm"], table["seed"])) == sorted(
         (a, s) for a in ARMS for s in range(SEEDS))
-    summary = pd.read_csv(case.results / "ablation" / "digits" / "table.csv")
+    summary = pd.read_csv(run_dir(case.results) / "table.csv")
     assert list(summary["runs"]) == [SEEDS] * len(ARMS)
     weights = _weights_whole(case.root / "store")
     return {"runs": TOTAL, "finished_before": len(kept), "re_run": len(rerun),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from harness_util import run_dir
 from searchtest_util import (ARMS, DATASET, counted, load_study, new_store, run_bench, runs,
                              trial_runs)
 
@@ -40,7 +41,7 @@ def search(empty_mlflow_db, tmp_path_factory) -> Search:
             "--results-dir", cwd / "results"]
     proc = run_bench(args, cwd)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return Search(cwd, args, storage, store, cwd / "results" / EXPERIMENT / DATASET)
+    return Search(cwd, args, storage, store, run_dir(cwd / "results", EXPERIMENT, DATASET))
 
 
 def _by_id(store) -> dict:
@@ -126,3 +127,10 @@ def test_running_the_same_search_again_adds_no_trial_and_no_mlflow_run(search):
         assert [(t.number, t.state, t.params) for t in search.study(arm).trials] == before[arm]
         assert f"{arm}: {BUDGET}/{BUDGET} trials already counted, running 0" in proc.stderr
     assert set(_by_id(search.store)) == runs_before
+
+
+def test_a_quick_search_writes_its_own_folder_with_an_importance_caveat(search):
+    assert search.results.parent.name == "runs"  # not the committed results' folder
+    assert not (search.cwd / "results" / EXPERIMENT / DATASET / "search.md").exists()
+    text = (search.results / "search.md").read_text()
+    assert "Caveat: importances from a --quick search are a rough guess, not evidence" in text

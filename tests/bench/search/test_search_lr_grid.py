@@ -9,6 +9,7 @@ import math
 from collections import Counter
 
 import pytest
+from harness_util import run_dir
 from searchtest_util import counted, load_study, new_store, start_bench, trial_runs
 
 from bench.search.lr_grid import LR_GRID, WS_GRID, zipped_pairs
@@ -94,5 +95,5 @@ def test_diverged_cells_are_failed_trials_with_outcome_diverged(which, request):
 @pytest.mark.parametrize("which", ["full_grid", "zipped"])
 def test_heat_map_is_written(which, request):
     cwd, _, _ = request.getfixturevalue(which)
-    png = cwd / "results" / "lr-grid" / "synthetic" / "lr_grid_heatmap.png"
+    png = run_dir(cwd / "results", "lr-grid", "synthetic") / "lr_grid_heatmap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

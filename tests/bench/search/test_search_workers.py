@@ -54,10 +54,14 @@ def test_bench_worker_joins_a_study_and_stops_when_the_budget_is_counted(mlflow_
 
 
 def test_bench_worker_names_the_studies_of_a_storage_when_the_study_is_unknown(tmp_path):
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
     storage = str(tmp_path / "optuna.journal")
+    optuna.create_study(study_name="other", storage=JournalStorage(JournalFileBackend(storage)))
     proc = run_bench(["worker", "--study", "nope", "--storage", storage], tmp_path)
     assert proc.returncode == 2
-    assert "no study 'nope'" in proc.stderr
+    assert "no study 'nope'" in proc.stderr and "other" in proc.stderr
 
 
 @pytest.mark.slow

@@ -3,8 +3,9 @@ ablation, opened in headless Chromium.
 
 It checks that the experiment, its arms' runs (``<arm>/seed-<n>``), their metrics, the parent
 run's description and the plots (each run's ``learning_curve.png``, drawn with
-``--run-plots``, and the parent's ``learning_curves.png``) are on screen, and saves screenshots to ``results/ui/`` (or to
-``$BENCH_UI_SCREENSHOTS``). Skips without Chromium / Playwright unless BENCH_REQUIRE_SERVICES=1.
+``--run-plots``, and the parent's ``learning_curves.png``) are on screen, and saves screenshots to
+the test's temporary directory, or to ``$BENCH_UI_SCREENSHOTS`` (e.g. ``results/ui``, to refresh
+the committed ones: the suite itself writes nothing inside the checkout). Skips without Chromium / Playwright unless BENCH_REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-from harness_util import REPO, bench_env, run_bench
+from harness_util import bench_env, run_bench
 
 ARMS = ("softmax-ce", "momentum")
 SEEDS = (0, 1)
 DATASET = "mnist-5k"  # the ablation's default data set
 
 
-def screenshot_dir() -> Path:
-    path = Path(os.environ.get("BENCH_UI_SCREENSHOTS") or REPO / "results" / "ui")
+def screenshot_dir(fallback: Path) -> Path:
+    path = Path(os.environ.get("BENCH_UI_SCREENSHOTS") or fallback)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -108,7 +109,7 @@ def test_mlflow_ui_shows_runs_metrics_description_and_plots(browser_page, tmp_pa
     assert sorted(children) == sorted(names)
     description = parent.data.tags["mlflow.note.content"]
     assert description.startswith("Notebook 000's MNIST ladder")
-    shots = screenshot_dir()
+    shots = screenshot_dir(tmp_path / "screenshots")
 
     port = free_port()
     with bench_ui(uri, port, tmp_path / "ui.log", work) as said:

@@ -102,13 +102,21 @@ def test_a_pipe_gets_plain_lines_one_per_run(fresh_store):
         assert noise not in both, noise
 
 
-def test_quiet_shows_nothing_on_success_even_in_a_terminal(fresh_store, store):
+def test_quiet_silences_progress_but_not_the_result(fresh_store, store):
+    """--quiet drops the progress lines; the table, where it was written and the smoke-test
+    note of a --quick run stay."""
     args = tiny_run_args(store.uri, fresh_store / "results-quiet", "--quiet")
     status, shown = run_in_pty(args, fresh_store)
     assert status == 0, shown
-    assert ANSI.sub("", shown).strip() == "", shown
+    plain = ANSI.sub("", shown)
+    assert "ablation on digits" in plain and "softmax-ce" in plain, plain
+    assert not BAR.search(plain) and "seed 0: test acc" not in plain, plain
     proc = run_bench(args, fresh_store)
-    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "ablation on digits" in proc.stdout
+    lines = proc.stderr.splitlines()
+    assert [line.split()[0] for line in lines] == ["tables", "note:"], proc.stderr
+    assert lines[0].startswith("tables written to ") and "smoke test" in lines[1]
 
 
 def _markdown_rows(path: Path) -> dict[str, list[str]]:

@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="address to bind (default 127.0.0.1: this machine only). Anything else "
                          "exposes every run and artifact to the network without authentication")
     ui.add_argument("--port", type=A.port, default=5000, help="port to listen on (default 5000)")
+    ui.add_argument("--verbose", action="store_true",
+                    help="show the MLflow server's own request log (hidden by default)")
 
     doc = sub.add_parser("doctor", help="check the tracking store; list RUNNING runs whose "
                                         "process is gone (--fix marks them KILLED)",
@@ -267,7 +269,7 @@ def cmd_ui(args) -> int:
     _preflight(args)
     require_tracking_store(resolve_tracking_uri(args.tracking_uri), "ui")
     require_free_port(args.host, args.port)
-    return serve_ui(args.tracking_uri, args.host, args.port)
+    return serve_ui(args.tracking_uri, args.host, args.port, verbose=args.verbose)
 
 
 def cmd_doctor(args) -> int:

@@ -21,7 +21,7 @@ import urllib.request
 
 from .tracking import resolve_tracking_uri
 
-__all__ = ["runs_url", "serve_ui", "ui_command", "ui_environment", "wait_until_up"]
+__all__ = ["runs_url", "run_url", "serve_ui", "ui_command", "ui_environment", "wait_until_up"]
 
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -64,15 +64,29 @@ def wait_until_up(url: str, timeout: float = 120.0, alive=lambda: True) -> bool:
     return False
 
 
+def run_url(base: str, experiment_id: str, run_id: str) -> str:
+    """The address of one run's page in the model-training view."""
+    return (f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+            "?workflowType=machine_learning")
+
+
 def _experiment_links(tracking_uri: str | None, base: str) -> list[str]:
-    """``name: link`` for every experiment that has runs (the Default one only if it does)."""
+    """``name: link`` for every experiment that has runs (the Default one only if it does),
+    and the page of the newest invocation (its parent run, holding the tables)."""
     try:
         from mlflow.tracking import MlflowClient
         client = MlflowClient(tracking_uri=resolve_tracking_uri(tracking_uri))
-        lines = []
+        lines, newest = [], None
         for exp in client.search_experiments():
             if client.search_runs([exp.experiment_id], max_results=1):
                 lines.append(f"  {exp.name}: {runs_url(base, exp.experiment_id)}")
+                parents = client.search_runs([exp.experiment_id], "tags.`bench.kind` = 'parent'",
+                                             order_by=["attributes.start_time DESC"], max_results=1)
+                if parents and (newest is None or parents[0].info.start_time > newest.info.start_time):
+                    newest = parents[0]
+        if newest is not None:
+            lines.append(f"  newest invocation ({newest.info.run_name}): "
+                         f"{run_url(base, newest.info.experiment_id, newest.info.run_id)}")
         return lines
     except Exception:  # noqa: BLE001 - links are a convenience; the UI is up regardless
         return []
@@ -100,7 +114,11 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve_ui(tracking_uri: str | None, host: str = "127.0.0.1", port: int = 5000) -> int:
+def serve_ui(tracking_uri: str | None, host: str = "127.0.0.1", port: int = 5000,
+             verbose: bool = False) -> int:
+    """Serve until Ctrl-C. The server's own request log goes to a file unless ``verbose``;
+    if the server dies, the end of that log is shown."""
+    import tempfile
     cmd = ui_command(tracking_uri, host, port)
     shown = "localhost" if host in LOCAL_HOSTS else host
     print(f"MLflow UI for {resolve_tracking_uri(tracking_uri)} at http://{shown}:{port} "
@@ -108,7 +126,9 @@ def serve_ui(tracking_uri: str | None, host: str = "127.0.0.1", port: int = 5000
     if host not in LOCAL_HOSTS:
         print(f"warning: bound to {host}: anyone who can reach this address can read every "
               "run and artifact (the MLflow UI has no authentication)", file=sys.stderr)
-    proc = subprocess.Popen(cmd, env=ui_environment(), start_new_session=True)
+    log = None if verbose else tempfile.NamedTemporaryFile("w+", prefix="bench-ui-", suffix=".log")
+    proc = subprocess.Popen(cmd, env=ui_environment(), start_new_session=True,
+                            stdout=log, stderr=subprocess.STDOUT if log else None)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         probe = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
@@ -120,9 +140,15 @@ def serve_ui(tracking_uri: str | None, host: str = "127.0.0.1", port: int = 5000
                   file=sys.stderr, flush=True)
             for line in links:
                 print(line, file=sys.stderr, flush=True)
-        return proc.wait()
+        code = proc.wait()
+        if code and log is not None:  # it died on its own: what it said is the reason
+            log.seek(0)
+            print("".join(log.readlines()[-15:]), file=sys.stderr, end="")
+        return code
     except KeyboardInterrupt:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
         _stop(proc)
+        if log is not None:
+            log.close()

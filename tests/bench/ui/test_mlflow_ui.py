@@ -1,8 +1,8 @@
 """The MLflow UI, looked at as a person would: ``python -m bench ui`` on a store holding a quick
 ablation, opened in headless Chromium.
 
-It checks that the experiment, its arms' runs (``<arm>/seed-<n>``), their metrics, the parent
-run's description and the plots (each run's ``learning_curve.png``, drawn with
+It checks that the experiment, the parent run, its arm runs with their aggregate metrics, the
+seed runs (``<arm>/seed-<n>``), the parent run's description (the table) and the plots (each run's ``learning_curve.png``, drawn with
 ``--run-plots``, and the parent's ``learning_curves.png``) are on screen, and saves screenshots to
 the test's temporary directory, or to ``$BENCH_UI_SCREENSHOTS`` (e.g. ``results/ui``, to refresh
 the committed ones: the suite itself writes nothing inside the checkout). Skips without Chromium / Playwright unless BENCH_REQUIRE_SERVICES=1.
@@ -103,12 +103,16 @@ def test_mlflow_ui_shows_runs_metrics_description_and_plots(browser_page, tmp_pa
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("ablation")
     (parent,) = client.search_runs([exp.experiment_id], "tags.`bench.kind` = 'parent'")
-    children = {r.info.run_name: r for r in client.search_runs(
+    arm_runs = {r.info.run_name: r for r in client.search_runs(
         [exp.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")}
+    assert sorted(arm_runs) == sorted(ARMS)
+    children = {r.info.run_name: r for r in client.search_runs(
+        [exp.experiment_id], f"tags.`bench.invocation` = '{parent.info.run_id}' and "
+                             "tags.`bench.kind` = 'run'")}
     names = [f"{arm}/seed-{seed}" for arm in ARMS for seed in SEEDS]
     assert sorted(children) == sorted(names)
     description = parent.data.tags["mlflow.note.content"]
-    assert description.startswith("Notebook 000's MNIST ladder")
+    assert description.startswith(f"# ablation on {DATASET}")
     shots = screenshot_dir(tmp_path / "screenshots")
 
     port = free_port()
@@ -119,44 +123,50 @@ def test_mlflow_ui_shows_runs_metrics_description_and_plots(browser_page, tmp_pa
         url = link.group(1)
         assert url == (f"http://localhost:{port}/#/experiments/{exp.experiment_id}"
                        "/runs?workflowType=machine_learning")
+        newest = re.search(r"newest invocation \((.+)\): (http://\S+)", said)
+        assert newest and newest.group(1) == parent.info.run_name, said
+        assert parent.info.run_id in newest.group(2)
+        assert "GET /" not in said  # the server's request log stays out of the terminal
 
-        # -- the runs table: the parent, then its children when expanded --------------------
+        # -- the runs table: the parent, its arm runs with their aggregates -------------------
         page.goto(url)
-        parent_name = f"ablation/{DATASET}"
+        parent_name = f"ablation {DATASET} quick"
         assert parent.info.run_name == parent_name
         page.get_by_text(parent_name, exact=True).first.wait_for()
         close_assistant(page)
         page.locator("[role=row]", has_text=parent_name).first.locator(
             "button[data-component-id*='runnamecellrenderer']").click()
-        for name in names:
-            page.get_by_text(name, exact=True).first.wait_for()
-        # Show the test accuracy column (MLflow 3 hides metric columns by default).
+        for arm in ARMS:
+            page.get_by_text(arm, exact=True).first.wait_for()
+        # Show the arms' mean test accuracy (MLflow 3 hides metric columns by default).
         page.get_by_role("button", name="Columns", exact=True).click()
-        page.get_by_placeholder("Search columns").fill("test_accuracy")
-        page.get_by_text("test_accuracy", exact=True).last.click()
+        page.get_by_placeholder("Search columns").fill("test_accuracy_mean")
+        page.get_by_text("test_accuracy_mean", exact=True).last.click()
         page.keyboard.press("Escape")
-        page.locator(".ag-header-cell", has_text="test_accuracy").first.wait_for()
+        page.locator(".ag-header-cell", has_text="test_accuracy_mean").first.wait_for()
         page.wait_for_timeout(800)
+        for arm in ARMS:  # each arm's mean over seeds, in its row (as the UI rounds it)
+            mean = arm_runs[arm].data.metrics["test_accuracy_mean"]
+            # AG Grid splits a row into a pinned and a scrolling part: both share row-index.
+            index = page.locator("[role=row]", has_text=arm).first.get_attribute("row-index")
+            text = " ".join(page.locator(f"[role=row][row-index='{index}']").all_inner_texts())
+            shown = [float(x) for x in re.findall(r"\b0\.\d+", text)]
+            assert any(abs(x - mean) < 0.0015 for x in shown), (arm, mean, text)
         page.screenshot(path=str(shots / "mlflow-runs.png"))
 
-        # -- the parent run: the ablation's description and the figures ----------------------
-        # (Its link drops the model-training view, which MLflow 3 keeps only in the address.)
-        run_path = f"#/experiments/{exp.experiment_id}/runs/{parent.info.run_id}"
-        assert page.get_by_role("link", name=parent_name, exact=True).first.get_attribute(
-            "href") == run_path
-        page.goto(f"http://localhost:{port}/{run_path}?workflowType=machine_learning")
-        page.get_by_text("Notebook 000's MNIST ladder", exact=False).first.wait_for()
-        page.get_by_text(f"Arms: {', '.join(ARMS)}", exact=False).first.wait_for()
-        for name in names:  # the "Child runs" list, with full names
-            assert page.get_by_role("link", name=name, exact=True).first.get_attribute(
-                "href") == f"#/experiments/{exp.experiment_id}/runs/{children[name].info.run_id}"
+        # -- the parent run: the table as its description, and the figures ------------------
+        page.goto(newest.group(2))
+        page.get_by_text(f"ablation on {DATASET}", exact=False).first.wait_for()
+        for arm in ARMS:  # the "Child runs" list: the arm runs
+            assert page.get_by_role("link", name=arm, exact=True).first.get_attribute(
+                "href") == f"#/experiments/{exp.experiment_id}/runs/{arm_runs[arm].info.run_id}"
         close_assistant(page)
         page.screenshot(path=str(shots / "mlflow-parent-run.png"))
         page.get_by_role("tab", name="Artifacts").or_(
             page.get_by_text("Artifacts", exact=True)).first.click()
-        for figure in ("learning_curves.png", "ablation_chart.png", "experiment.json"):
+        for figure in ("learning_curves.png", "differences.png", "report.html", "table.md"):
             page.get_by_text(figure, exact=True).first.wait_for()
-        page.get_by_text("learning_curves.png", exact=True).first.click()
+        page.get_by_text("differences.png", exact=True).first.click()
         wait_for_image(page, 800)
         page.wait_for_timeout(500)
         page.screenshot(path=str(shots / "mlflow-parent-figures.png"))

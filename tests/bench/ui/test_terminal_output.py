@@ -119,33 +119,23 @@ def test_quiet_silences_progress_but_not_the_result(fresh_store, store):
     assert lines[0].startswith("tables written to ") and "smoke test" in lines[1]
 
 
-def _markdown_rows(path: Path) -> dict[str, list[str]]:
-    rows = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("| ") and not line.startswith("| arm "):
-            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-            rows[cells[0]] = cells
-    return rows
-
-
 def test_the_printed_table_has_the_numbers_of_the_files(quick_run):
-    """Every number cell of table.md appears, in order, on the arm's row of the table printed
-    to stdout; and table.md's accuracies are table.csv's."""
-    md = _markdown_rows(quick_run.table_dir / "table.md")
+    """Each arm's row printed to stdout shows table.csv's accuracy with its interval and, for an
+    arm with a compared arm, the difference, its Holm p and the verdict; and fits 100 columns."""
     csv = pd.read_csv(quick_run.table_dir / "table.csv").set_index("arm")
-    printed = {}
+    rows = {}
     for line in quick_run.stdout.splitlines():
-        cells = [c.strip() for c in line.strip().strip("│┃").split("│")]
-        if cells and cells[0] in QUICK_ARMS:
-            printed[cells[0]] = cells
-    assert sorted(printed) == sorted(QUICK_ARMS) == sorted(md), quick_run.stdout
-    for arm in QUICK_ARMS:
-        numbers = md[arm][2:]  # after arm and change (the change may wrap in the terminal)
-        assert printed[arm][-len(numbers):] == numbers, (arm, printed[arm], numbers)
-        mean = md[arm][2].split(" ± ")[0]
-        assert mean == f"{100 * csv.loc[arm, 'acc_mean']:.2f}"
-        low, high = csv.loc[arm, "acc_low"], csv.loc[arm, "acc_high"]
-        assert md[arm][2] == f"{mean} ± {100 * (high - low) / 2:.2f}"
+        words = line.split()
+        if words and words[0] in QUICK_ARMS:
+            rows[words[0]] = line
+    assert sorted(rows) == sorted(QUICK_ARMS), quick_run.stdout
+    assert max(len(line) for line in quick_run.stdout.splitlines()) <= 100
+    for arm, line in rows.items():
+        r = csv.loc[arm]
+        assert f"{100 * r.acc_mean:.2f} ± {100 * (r.acc_high - r.acc_low) / 2:.2f}" in line
+        if isinstance(r.d_prev_vs, str):
+            assert f"{100 * r.d_prev_acc:+.2f}" in line and r.d_prev_vs in line
+            assert (f"{r.d_prev_padj:.3f}" if r.d_prev_padj >= 0.001 else "<0.001") in line
 
 
 # -- problems are collected and shown once, at the end -------------------------------------------

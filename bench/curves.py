@@ -102,12 +102,16 @@ def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tupl
         if kind in limits:
             low, high = limits[kind]
             if high / low > 20:
+                from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
                 twin.set_yscale("log")
                 twin.set_ylim(low * 0.9, high * 1.1)
+                twin.yaxis.set_major_locator(LogLocator(subs=(1.0, 3.0)))
+                twin.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                twin.yaxis.set_minor_formatter(NullFormatter())
             else:
                 pad = 0.05 * (high - low) or 0.05 * high
                 twin.set_ylim(low - pad, high + pad)
-        twin.tick_params(axis="y", labelsize=7, colors=_LOSS)
+        twin.tick_params(axis="y", which="both", labelsize=7, colors=_LOSS)
         twin.set_ylabel(LOSS_NAMES.get(kind, kind or "loss"), fontsize=7, color=_LOSS)
         best = [b for b in best_epochs.get(arm, ()) if finite(b)]
         if best:

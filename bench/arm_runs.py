@@ -62,12 +62,13 @@ _METRICS = {  # arm-run metric -> summary column (accuracy and differences in fr
 
 
 def arm_metrics(row) -> dict[str, float]:
-    """The finite aggregates of one summary row, by arm-run metric name."""
+    """The finite aggregates of one summary row, by arm-run metric name, to 4 significant
+    digits (what MLflow's runs table can show; ``table.csv`` keeps more)."""
     out = {}
     for name, column in _METRICS.items():
         value = getattr(row, column)
         if value is not None and math.isfinite(float(value)):
-            out[name] = float(value)
+            out[name] = float(f"{float(value):.4g}")
     return out
 
 

@@ -22,7 +22,9 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 .sub { color: #59636e; margin-top: 0; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid #d1d9e0; padding: .3rem .6rem; text-align: right; }
+th, td { border-bottom: 1px solid #d1d9e0; padding: .3rem .6rem; text-align: right;
+         white-space: nowrap; }
+td.text, td.verdict { white-space: normal; }
 th { background: #f6f8fa; } td:first-child, th:first-child, td.text { text-align: left; }
 tr.better td.verdict { color: #1a7f37; font-weight: 600; }
 tr.worse td.verdict { color: #cf222e; font-weight: 600; }

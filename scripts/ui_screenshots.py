@@ -82,7 +82,7 @@ def main() -> int:
         parent, parent_url = re.search(r"newest invocation \((.+)\): (http://\S+)", said).groups()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1700, "height": 1000})
+            page = browser.new_page(viewport={"width": 2000, "height": 1000})
             page.set_default_timeout(60_000)
             _runs_table(page, runs_url, parent, out)
             page.goto(parent_url)

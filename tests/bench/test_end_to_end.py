@@ -67,11 +67,11 @@ def test_arm_runs_carry_the_seed_aggregates_and_verdicts(quick_run):
     for run in arm_runs_of(client, quick_run.parent.info.experiment_id, quick_run.parent.info.run_id):
         arm, metrics = run.data.tags["bench.arm"], run.data.metrics
         assert run.info.status == "FINISHED"
-        assert metrics["test_accuracy_mean"] == pytest.approx(table.loc[arm, "acc_mean"], rel=1e-5)
+        assert metrics["test_accuracy_mean"] == pytest.approx(table.loc[arm, "acc_mean"], rel=1e-3)
         assert metrics["seeds"] == len(QUICK_SEEDS)
         if isinstance(table.loc[arm, "d_prev_vs"], str):
             assert run.data.tags["bench.verdict_vs_previous"] == table.loc[arm, "d_prev_verdict"]
-            assert metrics["p_holm_vs_previous"] == pytest.approx(table.loc[arm, "d_prev_padj"], rel=1e-5)
+            assert metrics["p_holm_vs_previous"] == pytest.approx(table.loc[arm, "d_prev_padj"], rel=1e-3)
 
 
 def test_the_experiment_is_a_model_training_one(quick_run):

@@ -72,6 +72,22 @@ def arm_metrics(row) -> dict[str, float]:
     return out
 
 
+def _description(row) -> str:
+    """The arm's result in words, as its MLflow run's description (Markdown)."""
+    from .tables import _ci, format_p, verdict_text
+    lines = [f"Change: {row.change}", "",
+             f"Test accuracy {_ci(row.acc_mean, row.acc_low, row.acc_high, 100)} % over "
+             f"{row.runs} seeds (95% interval)."]
+    for prefix, what in (("prev", "the arm it changes"), ("base", "the baseline")):
+        other = getattr(row, f"d_{prefix}_vs")
+        if isinstance(other, str):
+            g = lambda k: getattr(row, f"d_{prefix}_{k}")  # noqa: E731
+            lines.append(f"- vs {other} ({what}): {g('acc') * 100:+.2f} pp, p (Holm) "
+                         f"{format_p(g('padj'))}: "
+                         f"{verdict_text(g('verdict'), g('detectable'), g('needed'), g('acc'))}")
+    return "\n".join(lines)
+
+
 def arm_run_ids(tracker, experiment_id: str, parent_id: str) -> dict[str, str]:
     """Arm name -> its arm run's id, for one invocation."""
     return {r.data.tags.get(T.ARM): r.info.run_id
@@ -93,6 +109,7 @@ def log_arm_summaries(tracker, experiment_id: str, parent_id: str, summary: pd.D
                     if isinstance(getattr(row, f"d_{prefix}_verdict"), str)}
         compared = getattr(row, "d_prev_vs")
         tracker.set_tags(run.info.run_id, {
-            **verdicts, **({T.COMPARED_WITH: compared} if isinstance(compared, str) else {})})
+            **verdicts, **({T.COMPARED_WITH: compared} if isinstance(compared, str) else {}),
+            T.NOTE: _description(row)})
         written += 1
     return written

@@ -89,7 +89,10 @@ def main() -> int:
             page.get_by_text("Each arm against", exact=False).first.wait_for()
             _close_assistant(page)
             page.screenshot(path=str(out / "mlflow-parent-run.png"))
-            page.get_by_role("link", name=args.arm, exact=True).first.click()
+            # Following the link would drop the model-training view (MLflow keeps it in the
+            # address only), so open the arm run's address with it.
+            href = page.get_by_role("link", name=args.arm, exact=True).first.get_attribute("href")
+            page.goto(f"{runs_url.split('#')[0]}{href}?workflowType=machine_learning")
             page.get_by_text("test_accuracy_mean", exact=True).first.wait_for()
             page.wait_for_timeout(1000)
             page.screenshot(path=str(out / "mlflow-arm-run.png"))

@@ -6,7 +6,8 @@ import os
 import sys
 
 from . import tags as T
-from .report import load_runs, load_structure, summarize, write_atomic
+from .locks import results_lock
+from .report import NotWritten, load_runs, load_structure, summarize, write_atomic
 from .notes import kernels_of, table_notes
 from .tables import print_table, to_csv, to_markdown
 
@@ -38,20 +39,22 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
         "csv": os.path.join(out_dir, f"{stem}.csv"),
         "runs": os.path.join(out_dir, f"{stem}-runs.csv" if stem != "table" else "runs.csv"),
     }
-    write_atomic(paths["csv"], to_csv(summary))
-    write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
-    figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem, title)
-    markdown = to_markdown(summary, title, notes, with_ref, structure["baseline"])
-    markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
-        ("Test accuracy per arm, 95% intervals", figures.get("chart")),
-        ("Validation curves per arm", figures.get("curves"))) if p)
-    write_atomic(paths["markdown"], markdown)
+    with results_lock(out_dir):  # the whole set from one parent run, even with two writers
+        write_atomic(paths["csv"], to_csv(summary))
+        write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
+        figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem,
+                                          title)
+        markdown = to_markdown(summary, title, notes, with_ref, structure["baseline"])
+        markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
+            ("Test accuracy per arm, 95% intervals", figures.get("chart")),
+            ("Validation curves per arm", figures.get("curves"))) if p)
+        write_atomic(paths["markdown"], markdown)
     if not quiet:
         print_table(summary, title, baseline=structure["baseline"])
         names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
         print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
-        for message in failed:
-            print(f"warning: {message}", file=sys.stderr)
+    if failed:  # even with --quiet: a missing figure is not a success
+        raise NotWritten("; ".join(failed) + f" (in {out_dir}; the tables and the runs are kept)")
     return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir,
             "figures": figures}
 

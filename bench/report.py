@@ -17,7 +17,7 @@ from . import tags as T
 from .store import children, find_parent_run
 from .summary import summarize
 
-__all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write_atomic",
+__all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write_atomic", "NotWritten",
            "STRUCTURE_FILE", "METRIC_COLUMNS"]
 
 STRUCTURE_FILE = "experiment.json"
@@ -63,15 +63,23 @@ def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     return out.sort_values(["arm", "seed"]).reset_index(drop=True)
 
 
+class NotWritten(RuntimeError):
+    """An output file could not be written (a full disk, an unwritable folder); one line
+    naming it. What MLflow already holds is kept."""
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` so that readers see the old file or the new one, never half of one."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
+    tmp = None
     try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except OSError as exc:
+        raise NotWritten(f"{path} not written ({exc.strerror or exc}); the runs are kept in "
+                         "MLflow: `python -m bench report` writes the tables again") from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise

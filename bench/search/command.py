@@ -137,6 +137,12 @@ def cmd_worker(args) -> int:
     return 0
 
 
+DASHBOARD_STORAGE_ENV = "BENCH_DASHBOARD_STORAGE"
+DASHBOARD_BOOT = ("import os, sys; from optuna_dashboard._cli import main; "
+                  f"sys.argv[:1] = ['optuna-dashboard', os.environ.pop({DASHBOARD_STORAGE_ENV!r})]; "
+                  "main()")
+
+
 def cmd_dashboard(args) -> int:
     from .storage import DEFAULT_STORAGE
     storage = args.storage or DEFAULT_STORAGE
@@ -146,11 +152,15 @@ def cmd_dashboard(args) -> int:
         import optuna_dashboard  # noqa: F401
     except ImportError:
         raise ValueError("optuna-dashboard is not installed: pip install optuna-dashboard") from None
-    cmd = [sys.executable, "-m", "optuna_dashboard", storage, "--host", args.host,
-           "--port", str(args.port)]
-    print(f"optuna-dashboard for {storage} at http://{args.host}:{args.port} (Ctrl-C to stop)",
-          file=sys.stderr, flush=True)
+    from ..redaction import redact
+    from ..ui import warn_if_exposed
+    # The storage URL (maybe with a password) goes through the environment, not argv, which
+    # `ps` shows to every user: the child puts it back into optuna-dashboard's own argv.
+    cmd = [sys.executable, "-c", DASHBOARD_BOOT, "--host", args.host, "--port", str(args.port)]
+    print(f"optuna-dashboard for {redact(storage)} at http://{args.host}:{args.port} "
+          "(Ctrl-C to stop)", file=sys.stderr, flush=True)
+    warn_if_exposed(args.host, "every study and trial (optuna-dashboard has no authentication)")
     try:
-        return subprocess.call(cmd)
+        return subprocess.call(cmd, env={**os.environ, DASHBOARD_STORAGE_ENV: storage})
     except KeyboardInterrupt:
         return 0

@@ -47,8 +47,12 @@ def test_random_kills_lose_and_duplicate_nothing(new_store, tmp_path):
         if sum(kills.values()) < MAX_KILLS:
             # Once its workers are up (a kill during start-up only tests imports), wait a
             # random moment and kill a random worker or the main process.
-            workers = wait_for(lambda: children_of(proc.proc.pid) or not proc.alive(), 60,
-                               "the workers")
+            # (With one run left there is no pool: no workers ever appear.)
+            try:
+                wait_for(lambda: children_of(proc.proc.pid) or not proc.alive(), 20,
+                         "the workers")
+            except AssertionError:
+                pass
             time.sleep(rng.uniform(0.3, 2.5))
             workers = children_of(proc.proc.pid)
             if proc.alive() and workers and rng.random() < 0.6:
@@ -57,7 +61,7 @@ def test_random_kills_lose_and_duplicate_nothing(new_store, tmp_path):
             elif proc.alive():
                 os.kill(proc.proc.pid, signal.SIGKILL)
                 kills["main"] += 1
-        code = proc.wait(60)
+        code = proc.wait(90)  # a hang fails here, with the invocation's output
         if code == 0:
             break
         assert code in (75, -signal.SIGKILL), proc.output()[-2000:]

@@ -34,9 +34,10 @@ def make_batchnorm(depths=(3, 5), widths=(100,), weight_scales=(0.01, 0.05),
     widths = tuple(int(w) for w in widths)
     arms = []
     for depth in depths:
-        if not 2 <= depth <= MAX_DEPTH:
-            raise ValueError(f"depth must be in [2, {MAX_DEPTH}] (at least one hidden layer), "
-                             f"got {depth}")
+        if depth < 2:
+            raise ValueError(f"depth must be >= 2 (at least one hidden layer), got {depth}")
+        if depth > MAX_DEPTH:
+            raise ValueError(f"depth must be <= {MAX_DEPTH}, got {depth}")
         if len(widths) == 1:
             hidden = widths * (depth - 1)
         elif len(widths) == depth - 1:

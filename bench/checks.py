@@ -14,6 +14,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from .redaction import redact
+
 __all__ = ["redact", "check_tracking_uri", "check_optuna_storage", "check_results_dir",
            "check_data_dir", "StoreUnreachable", "CONNECT_TIMEOUT"]
 
@@ -25,20 +27,6 @@ _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433, "http": 80, 
 
 class StoreUnreachable(ValueError):
     """A tracking store or Optuna storage that cannot be used; one line, names the URL."""
-
-
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (error messages and logs show this)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
 def _scheme(url: str) -> str:

@@ -2,9 +2,11 @@
 
 Bad input exits with status 2 and a one-line message before any work is done: every option
 is checked, and the tracking store, Optuna storage, data and results directories are checked
-(without creating anything) before a store is opened. Exit status 75 means the tracking
-store went away for longer than its retry budget; 130 an interrupt. Both leave nothing
-RUNNING, and the same command resumes.
+(without creating anything) before a store is opened. Exit status 130 means an interrupt:
+open runs are marked KILLED. 75 means try again: the tracking store went away for longer than
+its retry budget (runs it could not be told about stay RUNNING in it until the next start,
+or `bench doctor --fix`, marks them KILLED), or a worker process died and its run is missing.
+Either way the same command resumes. 1 with one line: an output file could not be written.
 """
 
 from __future__ import annotations
@@ -151,8 +153,10 @@ def _check_timeout(args) -> None:
 
 
 def _command_line(args) -> str:
-    """The invocation as typed: ``main(argv)``'s own arguments, not the host program's."""
-    return "python -m bench " + " ".join(shlex.quote(a) for a in args.argv)
+    """The invocation as typed (``main(argv)``'s own arguments, not the host program's), with
+    any password in a URL redacted: it goes to tags, table notes and logs."""
+    from .redaction import redact_text
+    return redact_text("python -m bench " + " ".join(shlex.quote(a) for a in args.argv))
 
 
 def cmd_list(args) -> int:
@@ -198,6 +202,10 @@ def cmd_run(args) -> int:
     publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
             as_json=args.json)
     _smoke_note(args.quick)
+    if not args.quiet and tracker.uri.startswith(("http://", "https://")):
+        exp_id = tracker.client.get_run(parent).info.experiment_id
+        print(f"parent run at {redact(tracker.uri).rstrip('/')}/#/experiments/{exp_id}/runs/"
+              f"{parent}", file=sys.stderr)
     return 0
 
 
@@ -290,11 +298,14 @@ def one_line(exc: BaseException) -> str:
     """The whole message on one line: an error that lists where to put a file must not lose
     the list (its lines are joined, never cut)."""
     text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
-    return text or type(exc).__name__
+    from .redaction import redact_text
+    return redact_text(text) or type(exc).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
     from .progress import quiet_library_noise
+    from .redaction import install_log_redaction
+    install_log_redaction()
     quiet_library_noise()  # before MLflow is imported: no tqdm bars, no alembic INFO lines
     try:
         parser = build_parser()
@@ -314,12 +325,18 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        from .executor import RunsLost
+        from .redaction import redact_text
+        from .report import NotWritten
         from .session import Interrupted
         from .tracking import TrackingUnavailable
         if isinstance(exc, Interrupted):
             print(f"bench: {exc}", file=sys.stderr)
             return 130
-        if isinstance(exc, TrackingUnavailable):
-            print(f"bench: error: {exc}", file=sys.stderr)
+        if isinstance(exc, (TrackingUnavailable, RunsLost)):
+            print(f"bench: error: {redact_text(str(exc))}", file=sys.stderr)
             return 75  # EX_TEMPFAIL: try again later; the same command resumes
+        if isinstance(exc, NotWritten):
+            print(f"bench: error: {redact_text(str(exc))}", file=sys.stderr)
+            return 1
         raise

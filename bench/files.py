@@ -12,7 +12,12 @@ from __future__ import annotations
 import os
 import tempfile
 
-__all__ = ["write_atomic", "default_mode", "publish_file"]
+__all__ = ["write_atomic", "default_mode", "publish_file", "NotWritten"]
+
+
+class NotWritten(RuntimeError):
+    """An output file could not be written (a full disk, an unwritable folder); one line
+    naming it. What MLflow already holds is kept."""
 
 
 def default_mode() -> int:
@@ -31,14 +36,18 @@ def publish_file(tmp: str, path: str) -> None:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` so that readers see the old file or the new one, never half of one."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
+    """Write ``text`` so that readers see the old file or the new one, never half of one;
+    a file that cannot be written is a :class:`NotWritten` naming it."""
+    tmp = None
     try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         publish_file(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except OSError as exc:
+        raise NotWritten(f"{path} not written ({exc.strerror or exc}); the runs are kept in "
+                         "MLflow: `python -m bench report` writes the tables again") from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise

@@ -7,8 +7,11 @@ invocation can tell a dead owner, and a pid reused by another process, from a li
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 
-__all__ = ["start_ticks", "boot_id", "pid_exists", "is_alive"]
+__all__ = ["start_ticks", "boot_id", "pid_exists", "is_alive", "die_with_parent"]
 
 
 def _read(path: str) -> str | None:
@@ -60,3 +63,29 @@ def is_alive(pid: int, started: str | None = None) -> bool:
     if fields and fields[0] in ("Z", "X"):
         return False  # killed, not yet reaped by its parent
     return not started or len(fields) <= 19 or fields[19] == started
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` (the process that started it) dies: a worker left
+    behind by a killed ``bench`` would hold the store open and compute for no one.
+
+    Linux: the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``).
+    Elsewhere a daemon thread polls the parent's pid once a second.
+    """
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+    # The parent may have died before the request above was made.
+    if os.getppid() != parent:
+        os._exit(1)

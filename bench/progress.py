@@ -21,11 +21,14 @@ _NOISY_LOGGERS = ("mlflow.store.db.utils", "alembic", "alembic.runtime.migration
 
 
 def quiet_library_noise() -> None:
-    """Hide MLflow's "Downloading artifacts" bars and its database-creation INFO lines (and
-    alembic's) from the terminal. Called first thing by ``python -m bench``; an explicit
+    """Hide MLflow's "Downloading artifacts" bars, its "View run" lines and its
+    database-creation INFO lines (and alembic's) from the terminal. Called first thing by ``python -m bench``; an explicit
     ``MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR`` wins. Warnings and errors still come through.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow's "View run ... at: URL" line on every run's end prints the tracking URL as
+    # given, password and all; `bench run` prints its own redacted link instead.
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

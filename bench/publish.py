@@ -6,8 +6,9 @@ import os
 import sys
 
 from . import tags as T
-from .report import load_runs, load_structure, summarize, write_atomic
 from .locations import subdir_of
+from .locks import results_lock
+from .report import NotWritten, load_runs, load_structure, summarize, write_atomic
 from .notes import kernels_of, table_notes
 from .table_json import summary_json
 from .tables import print_table, to_csv, to_markdown
@@ -44,28 +45,32 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
         "csv": os.path.join(out_dir, f"{stem}.csv"),
         "runs": os.path.join(out_dir, f"{stem}-runs.csv" if stem != "table" else "runs.csv"),
     }
-    write_atomic(paths["csv"], to_csv(summary))
-    write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
-    figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem, title,
-                                      summary)
-    markdown = to_markdown(summary, title, notes, with_ref, structure["baseline"])
-    markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
-        ("Paired differences per comparison, each seed's difference and the verdict",
-         figures.get("forest")),
-        ("Test accuracy per arm, 95% intervals", figures.get("chart")),
-        ("Validation curves per arm", figures.get("curves"))) if p)
-    write_atomic(paths["markdown"], markdown)
-    paths["html"] = os.path.join(out_dir, f"{stem.replace('table', 'report')}.html")
-    write_atomic(paths["html"], _html(tracker, parent, summary, title, notes, figures, structure))
-    failed += _record_in_mlflow(tracker, parent, summary, paths, title, markdown)
+    with results_lock(out_dir):  # the whole set from one parent run, even with two writers
+        write_atomic(paths["csv"], to_csv(summary))
+        write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
+        figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem,
+                                          title, summary)
+        markdown = to_markdown(summary, title, notes, with_ref, structure["baseline"])
+        markdown += "".join(f"\n![{caption}]({os.path.basename(p)})\n" for caption, p in (
+            ("Paired differences per comparison, each seed's difference and the verdict",
+             figures.get("forest")),
+            ("Test accuracy per arm, 95% intervals", figures.get("chart")),
+            ("Validation curves per arm", figures.get("curves"))) if p)
+        write_atomic(paths["markdown"], markdown)
+        paths["html"] = os.path.join(out_dir, f"{stem.replace('table', 'report')}.html")
+        write_atomic(paths["html"], _html(tracker, parent, summary, title, notes, figures,
+                                          structure))
+    unrecorded = _record_in_mlflow(tracker, parent, summary, paths, title, markdown)
     if as_json:
         print(summary_json(summary, title, parent_id, out_dir))
     else:
         print_table(summary, title, baseline=structure["baseline"])
     names = ", ".join(os.path.basename(p) for p in [*paths.values(), *figures.values()])
     print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
-    for message in failed:
+    for message in unrecorded:  # the files are written; MLflow's copy is a convenience
         print(f"warning: {message}", file=sys.stderr)
+    if failed:  # even with --quiet: a missing figure is not a success
+        raise NotWritten("; ".join(failed) + f" (in {out_dir}; the tables and the runs are kept)")
     return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir,
             "figures": figures}
 

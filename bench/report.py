@@ -13,11 +13,11 @@ import tempfile
 import pandas as pd
 
 from . import tags as T
-from .files import write_atomic  # re-exported: scripts import it from here
+from .files import NotWritten, write_atomic  # re-exported: scripts import them from here
 from .store import find_parent_run, invocation_runs
 from .summary import summarize
 
-__all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write_atomic",
+__all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write_atomic", "NotWritten",
            "STRUCTURE_FILE", "METRIC_COLUMNS"]
 
 STRUCTURE_FILE = "experiment.json"

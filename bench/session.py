@@ -25,7 +25,7 @@ from . import tags as T
 from .environment import environment_tags
 from .adaptive import Precision
 from .arm_runs import ArmRuns
-from .executor import run_all
+from .executor import RunsLost, WorkerDied, run_all
 from .progress import RunProgress
 from .report import STRUCTURE_FILE
 from .resume import HASH_TAG, plan_resume, reap_orphans, structure_hash
@@ -236,11 +236,14 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
         progress = RunProgress(len(specs), quiet=quiet)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
         failed_here: set[str] = set()
+        lost: list[str] = []  # runs whose worker process was killed: the next start resumes them
         while True:  # one round, or with adaptive seeds as many as the target needs
             for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
                 with signals.critical():
                     _record(tracker, open_runs[spec.key], result)
                     open_runs.pop(spec.key)  # only once recorded: else the clean-up closes it
+                if isinstance(result, WorkerDied):
+                    lost.append(f"{spec.arm} seed {spec.seed} ({result})")
                 if isinstance(result, BaseException):
                     failed_here.add(spec.key)
                     progress.failed(spec, result)
@@ -257,8 +260,12 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
         with signals.critical():
             arms.close()
             tracker.set_tags(parent, {T.FAILED_RUNS: str(failures)})
-            tracker.end(parent, "FINISHED")
+            # Not FINISHED while runs are missing: a FINISHED parent is never resumed.
+            tracker.end(parent, "FAILED" if lost else "FINISHED")
             parent_done = True
+        if lost:
+            progress.close()
+            raise RunsLost(lost, progress.total)
     except KeyboardInterrupt:
         if parent_done:  # everything was recorded: only the interrupt is left to report
             raise Interrupted(f"interrupted after every run FINISHED (parent run {parent}); "

@@ -15,10 +15,12 @@ made on first use, so building a ``Tracker`` touches no store.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -27,9 +29,10 @@ import uuid
 from collections.abc import Iterable
 
 from . import tags as T
-from .checks import redact
+from .locks import sqlite_store_lock
+from .redaction import redact, redact_text
 
-__all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS",
+__all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS", "artifact_folder",
            "TrackingUnavailable", "is_transient"]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -103,6 +106,26 @@ def _artifact_root(uri: str) -> str | None:
     return None
 
 
+def _redacted(values: dict) -> dict[str, str]:
+    """Tags and params as sent: strings, with any password in a URL among them redacted
+    (this is the one door to MLflow's tags and params)."""
+    return {k: redact_text(str(v)) for k, v in values.items()}
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def artifact_folder(name: str) -> str:
+    """The folder of an experiment's artifacts under the store's artifact root: the name
+    itself when it is a plain file name, else a slug of it and a digest of the whole name.
+    A name is a name, never a path: ``../x``, ``/abs`` or ``a/b`` cannot leave the root
+    (MLflow would also undo %-escapes in a file URI, so escaping is not enough)."""
+    if _SAFE_NAME.fullmatch(name) and ".." not in name:
+        return name
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60] or "experiment"
+    return f"{slug}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
+
 class Tracker:
     def __init__(self, tracking_uri: str | None = None, retry_seconds: float | None = None):
         self.uri = resolve_tracking_uri(tracking_uri)
@@ -126,7 +149,11 @@ class Tracker:
         """The MLflow client, made on first use (creating a SQLite store happens here)."""
         if self._client is None:
             from mlflow.tracking import MlflowClient
-            self._client = _RetryingClient(MlflowClient(tracking_uri=self.uri), self)
+            # Making the client creates and migrates a new SQLite store; two processes doing
+            # it at once collide in the migration, so one at a time does it.
+            with sqlite_store_lock(self.uri):
+                client = self.retry("MlflowClient", MlflowClient, tracking_uri=self.uri)
+            self._client = _RetryingClient(client, self)
         return self._client
 
     # -- faults ---------------------------------------------------------------------------------
@@ -146,7 +173,7 @@ class Tracker:
                 if now >= deadline:
                     raise TrackingUnavailable(
                         f"tracking store {redact(self.uri)} unreachable for "
-                        f"{self.retry_seconds:g}s ({name}: {str(exc).splitlines()[0][:300]}); "
+                        f"{self.retry_seconds:g}s ({name}: {redact_text(str(exc).splitlines()[0][:300])}); "
                         "nothing was lost: run the same command again to resume") from exc
                 failures += 1
                 self.retries += 1
@@ -197,7 +224,7 @@ class Tracker:
                 self.client.set_experiment_tag(exp.experiment_id, T.EXPERIMENT_KIND, T.MODEL_TRAINING)
             return exp.experiment_id
         root = _artifact_root(self.uri)
-        location = f"{root}/{name}" if root else None
+        location = f"{root}/{artifact_folder(name)}" if root else None
         try:
             return self.client.create_experiment(name, artifact_location=location,
                                                  tags={T.EXPERIMENT_KIND: T.MODEL_TRAINING})
@@ -216,6 +243,7 @@ class Tracker:
             tags[T.PARENT_RUN_ID] = parent_id
         if description:
             tags[T.NOTE] = description
+        tags = _redacted(tags)
         token = uuid.uuid4().hex
         tags[T.CREATE_TOKEN] = token
         raw = self.client._client
@@ -242,13 +270,13 @@ class Tracker:
 
     def log_params(self, run_id: str, params: dict[str, str]) -> None:
         from mlflow.entities import Param
-        items = [Param(k, str(v)) for k, v in params.items()]
+        items = [Param(k, v) for k, v in _redacted(params).items()]
         for i in range(0, len(items), 100):
             self.client.log_batch(run_id, params=items[i:i + 100])
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         from mlflow.entities import RunTag
-        items = [RunTag(k, str(v)) for k, v in tags.items()]
+        items = [RunTag(k, v) for k, v in _redacted(tags).items()]
         for i in range(0, len(items), 100):
             self.client.log_batch(run_id, tags=items[i:i + 100])
 
@@ -263,7 +291,7 @@ class Tracker:
         now = int(time.time() * 1000)
         items = [Metric(k, v if math.isfinite(v) else math.nan, now, int(s))
                  for k, v, s in ((k, float(v), s) for k, v, s in series)]
-        extra = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        extra = [RunTag(k, v) for k, v in _redacted(tags or {}).items()]
         if len(extra) > 100 or len(extra) + min(len(items), _BATCH) > _BATCH:  # MLflow's limits
             self.set_tags(run_id, tags)
             extra = []

@@ -19,24 +19,29 @@ import sys
 import time
 import urllib.request
 
+from .redaction import redact
 from .tracking import resolve_tracking_uri
 
-__all__ = ["runs_url", "run_url", "serve_ui", "ui_command", "ui_environment", "wait_until_up"]
+__all__ = ["runs_url", "run_url", "serve_ui", "ui_command", "ui_environment", "wait_until_up",
+           "warn_if_exposed"]
 
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def ui_command(tracking_uri: str | None, host: str, port: int) -> list[str]:
-    """The ``mlflow ui`` command line (an argument list, never a shell string)."""
-    uri = resolve_tracking_uri(tracking_uri)
-    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+    """The ``mlflow ui`` command line (an argument list, never a shell string). The store's
+    URL is not on it (``ps`` shows argv to every user): see :func:`ui_environment`."""
+    return [sys.executable, "-m", "mlflow", "ui",
             "--host", host, "--port", str(port), "--workers", "1"]
 
 
-def ui_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The server's environment: no job runner (GenAI jobs, not needed to browse runs) unless
+def ui_environment(base: dict[str, str] | None = None,
+                   tracking_uri: str | None = None) -> dict[str, str]:
+    """The server's environment: the store's URL (``MLFLOW_BACKEND_STORE_URI``, which
+    ``mlflow ui`` reads), no job runner (GenAI jobs, not needed to browse runs) unless
     ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION`` says otherwise; no tqdm bars."""
     env = dict(os.environ if base is None else base)
+    env["MLFLOW_BACKEND_STORE_URI"] = resolve_tracking_uri(tracking_uri)
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # A deprecation inside MLflow's server, printed at every start: not the user's concern.
@@ -110,6 +115,14 @@ def _stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
         pass
 
 
+def warn_if_exposed(host: str, what: str) -> None:
+    """One warning line when a server binds beyond this machine (``bench ui``, ``bench
+    dashboard``)."""
+    if host not in LOCAL_HOSTS:
+        print(f"warning: bound to {host}: anyone who can reach this address can read {what}",
+              file=sys.stderr)
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt
 
@@ -121,14 +134,13 @@ def serve_ui(tracking_uri: str | None, host: str = "127.0.0.1", port: int = 5000
     import tempfile
     cmd = ui_command(tracking_uri, host, port)
     shown = "localhost" if host in LOCAL_HOSTS else host
-    print(f"MLflow UI for {resolve_tracking_uri(tracking_uri)} at http://{shown}:{port} "
+    print(f"MLflow UI for {redact(resolve_tracking_uri(tracking_uri))} at http://{shown}:{port} "
           "(Ctrl-C to stop)", file=sys.stderr, flush=True)
-    if host not in LOCAL_HOSTS:
-        print(f"warning: bound to {host}: anyone who can reach this address can read every "
-              "run and artifact (the MLflow UI has no authentication)", file=sys.stderr)
+    warn_if_exposed(host, "every run and artifact (the MLflow UI has no authentication)")
     log = None if verbose else tempfile.NamedTemporaryFile("w+", prefix="bench-ui-", suffix=".log")
-    proc = subprocess.Popen(cmd, env=ui_environment(), start_new_session=True,
-                            stdout=log, stderr=subprocess.STDOUT if log else None)
+    proc = subprocess.Popen(cmd, env=ui_environment(tracking_uri=tracking_uri),
+                            start_new_session=True, stdout=log,
+                            stderr=subprocess.STDOUT if log else None)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         probe = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host

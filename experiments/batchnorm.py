@@ -13,7 +13,9 @@ from .config import RunConfig
 from .experiment import Arm, Experiment
 from .options import Option
 
-__all__ = ["make_batchnorm", "OPTIONS"]
+__all__ = ["make_batchnorm", "OPTIONS", "MAX_DEPTH"]
+
+MAX_DEPTH = 1_000  # deeper is a typo, not an experiment (widths are bounded likewise)
 
 OPTIONS = (
     Option("depths", int, "network depths (affine layers), e.g. 3,5"),
@@ -34,6 +36,8 @@ def make_batchnorm(depths=(3, 5), widths=(100,), weight_scales=(0.01, 0.05),
     for depth in depths:
         if depth < 2:
             raise ValueError(f"depth must be >= 2 (at least one hidden layer), got {depth}")
+        if depth > MAX_DEPTH:
+            raise ValueError(f"depth must be <= {MAX_DEPTH}, got {depth}")
         if len(widths) == 1:
             hidden = widths * (depth - 1)
         elif len(widths) == depth - 1:

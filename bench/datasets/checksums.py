@@ -55,8 +55,12 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_verified(path: str | os.PathLike, spec: FileSpec) -> VerifiedFile:
-    """Read ``path`` and check it against ``spec``; raise DatasetError on mismatch.
+DOWNLOAD_FIX = "delete it and re-run to download again (or replace it with a good copy)"
+
+
+def read_verified(path: str | os.PathLike, spec: FileSpec, fix: str = DOWNLOAD_FIX) -> VerifiedFile:
+    """Read ``path`` and check it against ``spec``; raise DatasetError on mismatch, whose
+    message ends with ``fix`` (how to get a good copy of this file).
 
     The file is read once: its digest is compared first, and only if that
     fails (or no file digest is pinned) is the decompressed content compared.
@@ -84,13 +88,12 @@ def read_verified(path: str | os.PathLike, spec: FileSpec) -> VerifiedFile:
     if not ok and spec.content_sha256 is not None and payload:
         ok = sha256_hex(payload) == spec.content_sha256
     if not ok:
-        raise DatasetError(checksum_message(p, spec, digest))
+        raise DatasetError(checksum_message(p, spec, digest, fix))
     return VerifiedFile(path=p, sha256=digest, payload=payload)
 
 
-def checksum_message(path: Path, spec: FileSpec, actual_sha256: str) -> str:
+def checksum_message(path: Path, spec: FileSpec, actual_sha256: str, fix: str = DOWNLOAD_FIX) -> str:
     return (
         f"checksum mismatch for {path}: expected {spec.expected()}, "
-        f"got sha256 {actual_sha256}. The file is truncated or corrupt: "
-        "delete it and re-run to download again (or replace it with a good copy)."
+        f"got sha256 {actual_sha256}. The file is truncated or corrupt: {fix}."
     )

@@ -186,8 +186,11 @@ def cmd_dashboard(args) -> int:
         raise ValueError("optuna-dashboard is not installed: pip install -e '.[dashboard]'") from None
     from .storage import describe_storage, open_storage
     storage = open_storage(args.storage)
+    from ..ui import warn_if_exposed
+    # In this process: the storage URL (maybe with a password) never reaches a child's argv.
     print(f"optuna-dashboard for {describe_storage(args.storage)} at "
           f"http://{args.host}:{args.port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    warn_if_exposed(args.host, "every study and trial (optuna-dashboard has no authentication)")
     try:
         optuna_dashboard.run_server(storage, host=args.host, port=args.port)
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import socket
 import time
 
 from .. import tags as T
+from ..process import die_with_parent
 from .budget import budget_state, counts, recover_stale_trials, retry_trial
 from .objective import make_objective
 from .storage import describe_storage, open_storage
@@ -52,8 +53,9 @@ def sweep_orphan_runs(tracker, study) -> int:
             continue  # no run, or the objective ended it with the trial's true outcome
         run = tracker.client.get_run(run_id)
         if run.info.status != "KILLED":
-            tracker.set_tags(run_id, {"optuna.state": "FAIL",
-                                      T.ERROR: "worker died; the trial is retried"})
+            why = "worker died; the trial is retried"
+            tracker.set_tags(run_id, {"optuna.state": "FAIL", T.ERROR: why,
+                                      T.KILLED_REASON: why})
             tracker.end(run_id, "KILLED")
             n += 1
     return n
@@ -121,4 +123,5 @@ def worker_main(study_name: str, storage_url: str | None, n_trials: int | None,
                 timeout: float | None, worker: int) -> None:
     """Process entry point for local workers started by ``bench search --jobs N``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    die_with_parent(os.getppid())  # the fork server, which ends with the command
     run_worker(study_name, storage_url, n_trials, timeout, worker)

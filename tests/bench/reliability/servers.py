@@ -51,7 +51,7 @@ class MlflowServer:
         from bench.ui import ui_environment
         assert self.proc is None or self.proc.poll() is not None, "already running"
         env = ui_environment({k: v for k, v in os.environ.items()
-                              if not k.startswith("MLFLOW_")})
+                              if not k.startswith("MLFLOW_")}, self.store_uri)
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(self.command(), cwd=self.root, env=env, stdout=log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

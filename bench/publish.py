@@ -69,6 +69,9 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
     print(f"tables written to {out_dir}/ ({names})", file=sys.stderr)
     for message in unrecorded:  # the files are written; MLflow's copy is a convenience
         print(f"warning: {message}", file=sys.stderr)
+    if not failed:  # a rerun of the command need not measure again (bench.session)
+        import datetime
+        tracker.set_tags(parent_id, {T.PUBLISHED: datetime.datetime.now(datetime.UTC).isoformat()})
     if failed:  # even with --quiet: a missing figure is not a success
         raise NotWritten("; ".join(failed) + f" (in {out_dir}; the tables and the runs are kept)")
     return {"summary": summary, "runs": runs, "paths": paths, "out_dir": out_dir,

@@ -94,6 +94,16 @@ def _arm_ids(arms) -> list[str]:
     return list(arms.ids.values()) if arms is not None else []
 
 
+def _unpublished(tracker, exp_id: str, structure: str, env: dict) -> str | None:
+    """The newest parent of this structure and commit when it FINISHED every run but was
+    stopped before its tables were written: the rerun reports it instead of measuring again."""
+    newest = store.newest_parent(tracker, exp_id, structure)
+    if (newest is None or newest.info.status != "FINISHED" or T.PUBLISHED in newest.data.tags
+            or newest.data.tags.get(T.GIT_COMMIT) != env.get(T.GIT_COMMIT)):
+        return None
+    return newest.info.run_id
+
+
 def _record(tracker, run_id: str, result) -> None:
     """A run's outcome into its MLflow run: FINISHED with its results, or FAILED with why."""
     if isinstance(result, BaseException):
@@ -155,6 +165,12 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                                + (f"|precision={precision.target}|max={precision.max_seeds}"
                                   if precision else ""))
     reaped = reap_orphans(tracker, exp_id)
+    unpublished = None if fresh else _unpublished(tracker, exp_id, structure, env)
+    if unpublished:
+        if not quiet:
+            print(f"parent run {unpublished} finished its runs but its tables were not written: "
+                  "writing them now (--fresh measures again)", file=sys.stderr, flush=True)
+        return unpublished
     plan = None if fresh else plan_resume(
         tracker, exp_id, structure, same_tags={T.GIT_COMMIT: env.get(T.GIT_COMMIT)})
 

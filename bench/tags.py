@@ -10,7 +10,7 @@ __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PE
            "CREATE_TOKEN", "DATASET", "DATASET_DESCRIPTION", "DATASET_FINGERPRINT", "DIVERGED",
            "ERROR", "EXPERIMENT", "FAILED_RUNS", "GIT_COMMIT", "GIT_DIRTY", "HOST",
            "INFINITE_METRICS", "INVOCATION", "VERDICT_VS_PREVIOUS", "VERDICT_VS_BASELINE",
-           "COMPARED_WITH", "BEST_ARM", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
+           "COMPARED_WITH", "BEST_ARM", "PUBLISHED", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
            "PID", "PROCESS_START", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
            "TRIALS_COUNTED", "VARIANT", "CONFIG_KIND", "RESULTS_SUBDIR", "TRIALS", "VERSION", "PREFIX",
@@ -40,6 +40,7 @@ KIND = "bench.kind"                     # parent, arm, run (or a search's kinds)
 VERDICT_VS_PREVIOUS = "bench.verdict_vs_previous"   # on arm runs, from the report
 VERDICT_VS_BASELINE = "bench.verdict_vs_baseline"
 COMPARED_WITH = "bench.compared_with"
+PUBLISHED = "bench.published"           # on a parent: its tables were written (UTC time)
 BEST_ARM = "bench.best_arm"               # on a reported parent: the arm with the best mean
 INVOCATION = "bench.invocation"         # on arm and seed runs: their invocation's parent run
 LAST_COMMAND = "bench.last_command"

@@ -90,12 +90,14 @@ def test_batchnorm_options_are_refused_for_the_ablation(in_empty_dir, capsys):
 
 # -- report ----------------------------------------------------------------------------------------
 
-def test_report_rebuilds_byte_identical_tables_from_mlflow(quick_run, in_empty_dir):
+def test_report_rebuilds_byte_identical_tables_figures_and_report_from_mlflow(quick_run,
+                                                                             in_empty_dir):
     other = in_empty_dir / "other"
     assert main(["report", "ablation", "--kind", "quick", "--tracking-uri", quick_run.uri,
                  "--results-dir", str(other)]) == 0
     rebuilt = run_dir(other)
-    for name in ("table.csv", "table.md", "runs.csv"):
+    for name in ("table.csv", "table.md", "runs.csv", "differences.png", "learning_curves.png",
+                 "ablation_chart.png", "report.html"):
         assert (rebuilt / name).read_bytes() == (quick_run.table_dir / name).read_bytes(), name
 
 

@@ -45,7 +45,10 @@ def publish(tracker, parent_id: str, results_root: str = "results", quiet: bool 
         "csv": os.path.join(out_dir, f"{stem}.csv"),
         "runs": os.path.join(out_dir, f"{stem}-runs.csv" if stem != "table" else "runs.csv"),
     }
-    with results_lock(out_dir):  # the whole set from one parent run, even with two writers
+    # One writer at a time per experiment and data set (the default folder and its runs/
+    # share it): a table set always comes from one parent run, even with two invocations.
+    shared = os.path.join(results_root, *subdir_of(parent).split("/")[:2])
+    with results_lock(shared):
         write_atomic(paths["csv"], to_csv(summary))
         write_atomic(paths["runs"], runs.to_csv(index=False, float_format="%.6g"))
         figures, failed = publish_figures(tracker, parent_id, runs, structure, out_dir, stem,

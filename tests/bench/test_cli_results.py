@@ -52,7 +52,8 @@ def test_a_quick_run_leaves_the_full_runs_table_untouched(default_then_quick):
     table = (cwd / "results" / "batchnorm" / "synthetic" / "table.md").read_text()
     assert "100" in table and "epochs 3" not in table
     assert sorted(p.name for p in (cwd / "results" / "batchnorm" / "synthetic").iterdir()) == [
-        "ablation_chart.png", "learning_curves.png", "runs", "runs.csv", "table.csv", "table.md"]
+        "ablation_chart.png", "differences.png", "learning_curves.png", "report.html", "runs",
+        "runs.csv", "table.csv", "table.md"]
 
 
 def test_json_prints_the_table_as_json_on_stdout(default_then_quick):
@@ -73,7 +74,7 @@ def test_report_picks_the_full_run_over_a_newer_quick_one_and_says_which(default
     proc = run_bench(["report", "batchnorm"], cwd)
     assert proc.returncode == 0, proc.stderr
     said = proc.stderr.splitlines()[0]
-    assert said.startswith("reporting batchnorm/synthetic (run ") and ", default), started " in said
+    assert said.startswith("reporting batchnorm synthetic 5 seeds (run ") and ", default), started " in said
     assert said.endswith("seeds 0,1,2,3,4; 100 epochs"), said
     assert (cwd / "results" / "batchnorm" / "synthetic" / "table.md").read_bytes() == before
 

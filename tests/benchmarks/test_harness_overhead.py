@@ -52,14 +52,14 @@ def test_the_cost_of_run_plots_is_measured_on_the_runs_histories(tiny):
 
 
 def test_mlflow_round_trips_per_run(tiny):
-    """create_run, params, metrics+tags, set_terminated: four calls per child run and no
-    get_run (the artifact URI comes from create_run)."""
-    pieces, runs = tiny["pieces"], tiny["runs"]
+    """create_run, params, metrics+tags, set_terminated: four calls per seed run, three per
+    arm run, and no get_run (the artifact URI comes from create_run)."""
+    pieces, runs, arms = tiny["pieces"], tiny["runs"], 2
     assert "mlflow.get_run" not in pieces
-    assert pieces["mlflow.create_run"]["calls"] == runs + 1          # + the parent
-    assert pieces["mlflow.set_terminated"]["calls"] == runs + 1
-    # children: params, metrics+tags; parent: params, failed-runs tag
-    assert pieces["mlflow.log_batch"]["calls"] == 2 * runs + 2
+    assert pieces["mlflow.create_run"]["calls"] == runs + arms + 1          # + the parent
+    assert pieces["mlflow.set_terminated"]["calls"] == runs + arms + 1
+    # seed runs: params, metrics+tags; arm runs: params; parent: params, failed-runs tag
+    assert pieces["mlflow.log_batch"]["calls"] == 2 * runs + arms + 2
 
 
 def test_report_states_every_target(tiny):

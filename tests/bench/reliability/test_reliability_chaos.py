@@ -13,13 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from harness_util import run_dir
 
 from .test_reliability_workers import children_of
 from .util import BenchProcess, experiment_runs, kind, report_fault, run_bench, wait_for
 
 ARMS = ("softmax-ce", "momentum", "glorot")
 SEEDS = 3
-EPOCHS = 100   # most of a second a run on digits: kills land mid-run
+EPOCHS = 250   # a few seconds a run on digits: kills land mid-run
 MAX_KILLS = 6
 TOTAL = len(ARMS) * SEEDS
 BUDGET_SECONDS = 110
@@ -81,8 +82,9 @@ def test_random_kills_lose_and_duplicate_nothing(new_store, tmp_path):
         points_missing += len(set(range(1, EPOCHS + 1)) - set(steps))
         points_extra += len(steps) - len(set(steps))
     running = [r for r in everything if r.info.status == "RUNNING"]
-    calm_table = pd.read_csv(tmp_path / "calm-results" / "ablation" / "digits" / "table.csv")
-    chaos_table = pd.read_csv(tmp_path / "results" / "ablation" / "digits" / "table.csv")
+    # Not the experiment's default configuration: each writes its own runs/<...>/ folder.
+    calm_table = pd.read_csv(run_dir(tmp_path / "calm-results", dataset="digits") / "table.csv")
+    chaos_table = pd.read_csv(run_dir(tmp_path / "results", dataset="digits") / "table.csv")
     timing = [c for c in calm_table.columns if "second" in c]
     same_table = calm_table.drop(columns=timing).equals(chaos_table.drop(columns=timing))
     lost = abs(TOTAL - len(finished)) + points_missing + points_extra + len(running) \
@@ -103,4 +105,4 @@ def test_random_kills_lose_and_duplicate_nothing(new_store, tmp_path):
     assert len(finished) == TOTAL and set(keys.values()) == {1} and len(parents) == 1
     assert not running and not points_missing and not points_extra
     assert same_table
-    assert sum(kills.values()) >= 3
+    assert sum(kills.values()) >= 2  # the run must have been disturbed to prove anything

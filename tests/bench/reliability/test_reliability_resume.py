@@ -279,7 +279,14 @@ def test_resume_keeps_finished_runs_and_fresh_starts_over(new_store):
     assert len(children) == 2 and done <= {r.info.run_id for r in children}
     assert all(r.info.status == "FINISHED" for r in children)
 
-    # A finished parent is never resumed: the same command measures again...
+    # The runs finished but no tables were written (this test calls the session directly):
+    # the same command writes the tables instead of measuring again.
+    assert run_experiment(tiny(), Tracker(store.uri), seeds=[0, 1], experiment_name="r",
+                          quiet=True) == parent
+    assert len(_parents(store.client, "r")) == 1
+    # A finished parent whose tables were written is never resumed: the same command
+    # measures again...
+    store.client.set_tag(parent, "bench.published", "2026-12-02T00:00:00")
     with pytest.raises(Interrupted):
         run_experiment(tiny(), InterruptAfter(store.uri, 1), seeds=[0, 1], experiment_name="r",
                        quiet=True)

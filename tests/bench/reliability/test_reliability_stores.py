@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from harness_util import run_dir
 
 from .util import BenchProcess, experiment_runs, report_fault, run_bench, wait_for
 
@@ -71,21 +72,27 @@ def test_a_results_folder_is_written_by_one_invocation_at_a_time(new_store, tmp_
     code = proc.wait(120)
     assert written_while_held == [], written_while_held
     assert code == 0, proc.output()[-2000:]
-    assert (folder / "table.md").exists() and (folder / "runs.csv").exists()
+    written = run_dir(tmp_path / "results", dataset="digits")
+    assert (written / "table.md").exists() and (written / "runs.csv").exists()
 
 
 def test_an_unwritable_figure_is_an_error_naming_it(new_store, tmp_path):
     """A figure that cannot be written (here its path is taken by a non-empty folder; a full
     disk fails the same way) exits non-zero with one line naming it, even with --quiet; the
-    tables and the tracked runs are kept."""
+    tables and the tracked runs are kept. The run writes its folder; `report` then rewrites it
+    (the run's own folder, recorded on its parent) with the figure's path taken."""
     store = new_store()
-    folder = tmp_path / "results" / "ablation" / "digits"
+    first = run_bench(_small(store.uri, tmp_path), tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    folder = run_dir(tmp_path / "results", dataset="digits")
+    (folder / "learning_curves.png").unlink()
     (folder / "learning_curves.png" / "occupied").mkdir(parents=True)
-    proc = run_bench(_small(store.uri, tmp_path), tmp_path)
+    proc = run_bench(["report", "ablation", "--kind", "custom", "--tracking-uri", store.uri,
+                      "--results-dir", tmp_path / "results"], tmp_path)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("bench: error")]
     runs = experiment_runs(store.client, "ablation")
     print(report_fault("Unwritable output (a figure's path taken)",
-                       "`bench run --quiet` whose learning_curves.png cannot be written",
+                       "`bench report` whose learning_curves.png cannot be written",
                        {"exit status": proc.returncode, "error lines": len(errors),
                         "runs finished": sum(r.info.status == "FINISHED" for r in runs)},
                        0 if proc.returncode != 0 else 1))
@@ -93,15 +100,21 @@ def test_an_unwritable_figure_is_an_error_naming_it(new_store, tmp_path):
     assert len(errors) == 1 and "learning_curves.png" in errors[0], proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert (folder / "table.md").exists()
-    assert all(r.info.status == "FINISHED" for r in runs) and len(runs) == 2
+    assert all(r.info.status == "FINISHED" for r in runs)
 
 
-def test_an_unwritable_table_is_an_error_naming_it(new_store, tmp_path):
+def test_an_unwritable_results_folder_is_an_error_naming_it(new_store, tmp_path):
+    """The run's folder cannot be made (a file stands where runs/ goes): exit 1, one line
+    naming it; the tracked runs are kept."""
     store = new_store()
-    folder = tmp_path / "results" / "ablation" / "digits"
-    (folder / "table.csv" / "occupied").mkdir(parents=True)
+    (tmp_path / "results" / "ablation" / "digits").mkdir(parents=True)
+    (tmp_path / "results" / "ablation" / "digits" / "runs").write_text("in the way")
     proc = run_bench(_small(store.uri, tmp_path), tmp_path)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("bench: error")]
     assert proc.returncode == 1, proc.stderr[-2000:]
-    assert len(errors) == 1 and "table.csv not written" in errors[0], proc.stderr[-2000:]
+    assert len(errors) == 1 and "runs" in errors[0] and "not" in errors[0], proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+    runs = experiment_runs(store.client, "ablation")
+    assert all(r.info.status == "FINISHED" for r in runs)
+
+

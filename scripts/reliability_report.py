@@ -69,6 +69,35 @@ def _counted(counted: dict) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counted.items())
 
 
+_EXPECTED = ("runs expected", "runs")
+_FINISHED = ("finished", "finished after the second", "runs finished")
+_DUPLICATED = ("duplicated", "duplicates")
+
+
+def _first(counted: dict, names) -> object:
+    plain = {k.replace("_", " "): v for k, v in counted.items()}
+    return next((plain[n] for n in names if n in plain), "–")
+
+
+def run_rows(recs: list[dict]) -> list[list[str]]:
+    """Faults that ran (arm, seed) runs: runs expected, finished, lost, duplicated, RUNNING."""
+    rows = []
+    for rec in recs:
+        counted = rec.get("counted", {})
+        expected = _first(counted, _EXPECTED)
+        plain = {k.replace("_", " ") for k in counted}
+        if expected == "–" or not plain & {*_FINISHED, *_DUPLICATED, "left running", "re run",
+                                           "diverged"}:
+            continue  # counts no (arm, seed) runs through the fault (e.g. the secrets check)
+        finished = _first(counted, _FINISHED)
+        lost = rec.get("lost", "?")
+        if finished == "–" and isinstance(expected, int) and isinstance(lost, int):
+            finished = f"{expected - lost}*"  # the test counts what is missing, not what is there
+        rows.append([rec["fault"], str(expected), str(finished), str(lost),
+                     str(_first(counted, _DUPLICATED)), str(_first(counted, ("left running",)))])
+    return rows
+
+
 def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -117,6 +146,14 @@ def build(recs: list[dict], results: dict[str, str], seconds: float | None, comm
         "|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    runs = run_rows(recs)
+    if runs:
+        lines += ["", "## The runs through each fault", "",
+                  "| fault | runs expected | finished | lost | duplicated | left RUNNING |",
+                  "|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in runs]
+        lines += ["", "\\* runs expected less runs lost, where the test counts what is missing "
+                  "rather than what finished; – where the fault's test did not count it."]
     lines += [
         "",
         "- *lost* counts metric points, runs or files missing or changed against what was "

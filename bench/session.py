@@ -265,6 +265,16 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                     progress.failed(spec, result)
                 else:
                     progress.finished(spec, result)
+            # A run opened but never reported back (its worker died in a way the pool did not
+            # attribute to it) is recorded FAILED and counted lost, never left RUNNING under a
+            # FINISHED parent: the same command then runs it again.
+            for key in [k for k in open_runs if k in {s.key for s in specs}]:
+                with signals.critical():
+                    _record(tracker, open_runs[key], RuntimeError(
+                        "no result came back from the worker pool (its worker died)"))
+                    open_runs.pop(key)
+                failed_here.add(key)
+                lost.append(f"{key} (no result came back from the worker pool)")
             specs = (_next_round(tracker, parent, experiment, seeds, precision, failed_here,
                                  lambda arm, seed: RunSpec(experiment.name, arm.name, seed,
                                                            arm.config, data_seed, data_dir))

@@ -42,11 +42,11 @@ def _draw(ax, band, colour, scale=1.0, **style):
                         color=colour, alpha=0.15, linewidth=0)
 
 
-def _loss_limits(curves, losses) -> dict[str, tuple[float, float]]:
+def _loss_limits(bands, losses) -> dict[str, tuple[float, float]]:
     """One loss range per loss kind (log scale where it spans more than 20x)."""
     values: dict[str, list[float]] = {}
-    for arm, c in curves.items():
-        for _, _, lo, hi, _ in _mean_band(c.get("val_loss", ())):
+    for arm, b in bands.items():
+        for _, _, lo, hi, _ in b["val_loss"]:
             values.setdefault(losses.get(arm, ""), []).extend([lo, hi])
     out = {}
     for kind, v in values.items():
@@ -56,21 +56,17 @@ def _loss_limits(curves, losses) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _accuracy_range(curves) -> tuple[tuple[float, float], set[str]]:
+def _accuracy_range(bands) -> tuple[tuple[float, float], set[str]]:
     """One accuracy range (%) for the panels, set by the arms near the median final accuracy:
     an arm more than 25 points below the median gets its own scale instead of flattening
     every other panel."""
-    finals = {}
-    for arm, c in curves.items():
-        band = _mean_band(c.get("val_accuracy", ()))
-        if band:
-            finals[arm] = band[-1][1] * 100
+    finals = {arm: b["val_accuracy"][-1][1] * 100 for arm, b in bands.items() if b["val_accuracy"]}
     if not finals:
         return (0.0, 100.0), set()
     median = statistics.median(finals.values())
     outliers = {a for a, f in finals.items() if f < median - 25}
-    lows = [b[2] * 100 for a, c in curves.items() if a not in outliers
-            for b in _mean_band(c.get("val_accuracy", ()))]
+    lows = [row[2] * 100 for a, b in bands.items() if a not in outliers
+            for row in b["val_accuracy"]]
     low = max(0.0, min(lows, default=0.0) - 2)
     return (low, 100.0 if low < 95 else 100.5), outliers
 
@@ -89,16 +85,19 @@ def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tupl
     nrows = math.ceil(len(arms) / ncols) or 1
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.5 * ncols + 0.8, 2.55 * nrows + 1.0),
                              sharex=True, squeeze=False, layout="constrained")
-    limits = _loss_limits(curves, losses)
-    common, outliers = _accuracy_range(curves)
+    # Each arm's mean and band, computed once for the limits and the panels.
+    bands = {arm: {m: _mean_band(c.get(m, ())) for m in ("val_accuracy", "val_loss")}
+             for arm, c in curves.items()}
+    limits = _loss_limits(bands, losses)
+    common, outliers = _accuracy_range(bands)
     for ax, arm in zip(axes.flat, arms):
         other = compare.get(arm)
         if other in curves:
-            _draw(ax, _mean_band(curves[other].get("val_accuracy", ())), _GREY, 100.0)
-        _draw(ax, _mean_band(curves[arm].get("val_accuracy", ())), _ACC, 100.0)
+            _draw(ax, bands[other]["val_accuracy"], _GREY, 100.0)
+        _draw(ax, bands[arm]["val_accuracy"], _ACC, 100.0)
         twin = ax.twinx()
         kind = losses.get(arm, "")
-        _draw(twin, _mean_band(curves[arm].get("val_loss", ())), _LOSS, linestyle="--")
+        _draw(twin, bands[arm]["val_loss"], _LOSS, linestyle="--")
         if kind in limits:
             low, high = limits[kind]
             if high / low > 20:

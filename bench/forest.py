@@ -75,17 +75,17 @@ def forest_plot(summary: pd.DataFrame, runs: pd.DataFrame, path: str, title: str
                 baseline: str = "") -> str | None:
     """Write the forest plot to ``path`` (PNG); ``None`` when there is nothing to compare."""
     from .figures import pyplot, save_figure
-    families = [(p, h) for p, h in (("prev", "each arm vs the arm it changes"),
-                                    ("base", f"each arm vs the baseline {baseline}".rstrip()))
-                if _rows(summary, p)]
+    families = [(rows, h) for rows, h in (
+        (_rows(summary, "prev"), "each arm vs the arm it changes"),
+        (_rows(summary, "base"), f"each arm vs the baseline {baseline}".rstrip())) if rows]
     if not families:
         return None
     plt = pyplot()
-    heights = [max(len(_rows(summary, p)), 1) for p, _ in families]
+    heights = [len(rows) for rows, _ in families]
     fig, axes = plt.subplots(len(families), 1, figsize=(9.5, 1.1 + 0.32 * sum(heights)),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
-    for ax, (prefix, heading) in zip(axes[:, 0], families):
-        _panel(ax, _rows(summary, prefix), runs, heading)
+    for ax, (rows, heading) in zip(axes[:, 0], families):
+        _panel(ax, rows, runs, heading)
     axes[-1, 0].set_xlabel("difference in test accuracy (percentage points): "
                            "95% interval, mean (◆) and each seed (•)", fontsize=8)
     fig.suptitle(title, fontsize=10, x=0.01, ha="left")

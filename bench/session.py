@@ -268,7 +268,8 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             # A run opened but never reported back (its worker died in a way the pool did not
             # attribute to it) is recorded FAILED and counted lost, never left RUNNING under a
             # FINISHED parent: the same command then runs it again.
-            for key in [k for k in open_runs if k in {s.key for s in specs}]:
+            round_keys = {s.key for s in specs}
+            for key in [k for k in open_runs if k in round_keys]:
                 with signals.critical():
                     _record(tracker, open_runs[key], RuntimeError(
                         "no result came back from the worker pool (its worker died)"))

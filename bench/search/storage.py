@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+from ..redaction import redact
+
 import os
-import re
 import warnings
 
 __all__ = ["DEFAULT_STORAGE", "open_storage", "describe_storage", "HEARTBEAT_INTERVAL",
@@ -25,7 +26,7 @@ _RDB_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql:", "mysql+")
 
 def describe_storage(url: str | None) -> str:
     """The storage URL fit to show or record: any password replaced by ``***``."""
-    return re.sub(r"^([a-z0-9+]+://[^:/@]*):[^@/]*@", r"\1:***@", url or DEFAULT_STORAGE)
+    return redact(url or DEFAULT_STORAGE)
 
 
 def _with_driver(url: str) -> str:

@@ -34,7 +34,7 @@ EPOCH_KEYS = ("train_loss",)  # the per-epoch metric logged every epoch (validat
 
 def _args(store_uri: str, results: Path, *extra) -> list[str]:
     return ["run", "ablation", "--arms", ",".join(ARMS), "--seeds", str(SEEDS),
-            "--dataset", "digits", "--epochs", "40", "--tracking-uri", store_uri,
+            "--dataset", "digits", "--epochs", "120", "--tracking-uri", store_uri,
             "--results-dir", str(results), *extra]
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the services the tests need and writes their addresses to .ci/services.env:
-#   - a PostgreSQL server for the Optuna RDB storage tests (tests/bench/search/), listening on
-#     127.0.0.1 only, on a free port, with a database and a password-protected user;
+#   - a PostgreSQL server for the Optuna RDB storage tests (tests/bench/search/, tests/bench/queue/),
+#     listening on 127.0.0.1 only, on a free port, with a database and a password-protected user,
+#     and a second database for the backend of the MLflow server the run-queue tests start
+#     (MLflow and Optuna both keep an alembic_version table: they cannot share one database);
 #   - psycopg2 (the project's `postgres` extra).
 # Debian's postgresql package is installed with apt-get when no server binaries are found.
 # Idempotent and fast when run again: a server already running from $BENCH_PG_DIR is reused.
@@ -13,6 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 PGDIR="${BENCH_PG_DIR:-/tmp/bench-ci-postgres}"
 ENV_FILE=".ci/services.env"
 DB=bench
+MLFLOW_DB=bench_mlflow
 USER_NAME=bench
 
 SUDO=""
@@ -74,9 +77,11 @@ psql_pg() { as_pg "$BIN/psql" -h "$PGDIR" -p "$PORT" -U postgres -d postgres -qt
 if [ "$(psql_pg -c "SELECT 1 FROM pg_roles WHERE rolname = '$USER_NAME'")" != "1" ]; then
     psql_pg -c "CREATE ROLE $USER_NAME LOGIN PASSWORD '$PASSWORD'"
 fi
-if [ "$(psql_pg -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != "1" ]; then
-    psql_pg -c "CREATE DATABASE $DB OWNER $USER_NAME"
-fi
+for database in "$DB" "$MLFLOW_DB"; do
+    if [ "$(psql_pg -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" != "1" ]; then
+        psql_pg -c "CREATE DATABASE $database OWNER $USER_NAME"
+    fi
+done
 
 if python -c "import psycopg2" >/dev/null 2>&1; then
     echo "services.sh: psycopg2 present"
@@ -95,5 +100,6 @@ umask 077
 cat > "$ENV_FILE" <<EOF
 # Written by .ci/services.sh: the services the tests use (source this file).
 export BENCH_TEST_POSTGRES_URL=$URL
+export BENCH_TEST_MLFLOW_DB_URL=postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$MLFLOW_DB
 EOF
 echo "services.sh: wrote $ENV_FILE (BENCH_TEST_POSTGRES_URL=postgresql://$USER_NAME:***@127.0.0.1:$PORT/$DB)"

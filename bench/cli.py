@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-plots", action="store_true",
                      help="also draw every run's learning curve as a PNG artifact (~0.1 s CPU "
                           "per run; the MLflow UI charts each run's metrics without it)")
+    run.add_argument("--storage", metavar="URL",
+                     help="share the runs with `bench worker --storage URL` on other machines: "
+                          "an Optuna RDB storage, postgresql://USER@HOST/DB (or sqlite:///PATH "
+                          "for one machine); see README, On several machines")
     A.add_experiment_options(run, option_owners())
     A.add_tracking(run)
 
@@ -174,7 +178,14 @@ def cmd_run(args) -> int:
     from .checks import redact
     experiment, seeds, jobs = run_plan(args)
     precision = precision_plan(args)
-    _preflight(args)  # before the heavy imports below: a bad store fails in a second
+    queue = None
+    if args.storage is not None:
+        from .queue.cli import check_queue_storage
+        check_queue_storage(args.storage)
+    _preflight(args, storage=args.storage is not None)  # before the heavy imports below
+    if args.storage is not None:
+        from .queue import SharedQueue
+        queue = SharedQueue(args.storage)
 
     from .runner import load_data
     # The data next (kept for the runs): a corrupt file is the only line printed.
@@ -196,7 +207,7 @@ def cmd_run(args) -> int:
                             experiment_name=args.experiment_name, data_dir=args.data_dir,
                             quiet=args.quiet, command=command, fresh=args.fresh,
                             run_plots=args.run_plots, precision=precision,
-                            label=run_label(args, seeds))
+                            label=run_label(args, seeds), queue=queue)
     default = precision is None and is_default_experiment(experiment, seeds, default_seeds())
     place(tracker, parent, experiment.name, cfg0.dataset, run_kind(args.quick, default))
     publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
@@ -252,10 +263,13 @@ def cmd_search(args) -> int:
 
 def cmd_worker(args) -> int:
     from .inputs import require_optuna_storage
+    from .queue.cli import cmd_queue_worker, is_run_queue
     from .search import command
     _check_timeout(args)
     _preflight(args, storage=True)
     require_optuna_storage(args.storage)  # opening a missing journal would create it
+    if args.study is None or is_run_queue(args.study):  # runs of `bench run --storage`
+        return cmd_queue_worker(args)
     return command.cmd_worker(args)
 
 

@@ -135,7 +135,7 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
                    data_dir: str | None = None, quiet: bool = False, command: str = "",
                    variant: str = "as-specified", run_key: str | None = None,
                    fresh: bool = False, run_plots: bool = False,
-                   precision: Precision | None = None, label: str = "") -> str:
+                   precision: Precision | None = None, label: str = "", queue=None) -> str:
     """Train everything and return the parent run id.
 
     ``label`` ends the parent run's name, e.g. ``5 seeds`` or ``quick``, so invocations are
@@ -146,6 +146,8 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
     With ``run_key``, a finished parent run with the same key is returned as it is.
     Unless ``fresh``, an unfinished parent run of the same structure is resumed.
     ``run_plots`` adds each run's learning-curve PNG to its artifacts.
+    ``queue`` (a ``bench.queue.SharedQueue``) runs the runs on a shared queue instead of
+    local worker processes only.
     """
     datasets = {a.config.dataset for a in experiment.arms}
     if len(datasets) != 1:
@@ -249,40 +251,50 @@ def run_experiment(experiment: Experiment, tracker, *, seeds: list[int], jobs: i
             arms = ArmRuns(tracker, exp_id, parent, {**env, T.EXPERIMENT: experiment.name,
                                                      T.DATASET: cfg0.dataset},
                            experiment, resume=plan is not None)
-        progress = RunProgress(len(specs), quiet=quiet)
+        # With a queue the coordinator prints the queue's own progress lines instead.
+        progress = RunProgress(len(specs), quiet=quiet or queue is not None)
         out_dir = lambda spec: os.path.join(staging.name, spec.arm, f"seed-{spec.seed}")  # noqa: E731
         failed_here: set[str] = set()
         lost: list[str] = []  # runs whose worker process was killed: the next start resumes them
-        while True:  # one round, or with adaptive seeds as many as the target needs
-            for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
-                with signals.critical():
-                    _record(tracker, open_runs[spec.key], result)
-                    open_runs.pop(spec.key)  # only once recorded: else the clean-up closes it
-                if isinstance(result, WorkerDied):
-                    lost.append(f"{spec.arm} seed {spec.seed} ({result})")
-                if isinstance(result, BaseException):
-                    failed_here.add(spec.key)
-                    progress.failed(spec, result)
-                else:
-                    progress.finished(spec, result)
-            # A run opened but never reported back (its worker died in a way the pool did not
-            # attribute to it) is recorded FAILED and counted lost, never left RUNNING under a
-            # FINISHED parent: the same command then runs it again.
-            round_keys = {s.key for s in specs}
-            for key in [k for k in open_runs if k in round_keys]:
-                with signals.critical():
-                    _record(tracker, open_runs[key], RuntimeError(
-                        "no result came back from the worker pool (its worker died)"))
-                    open_runs.pop(key)
-                failed_here.add(key)
-                lost.append(f"{key} (no result came back from the worker pool)")
-            specs = (_next_round(tracker, parent, experiment, seeds, precision, failed_here,
-                                 lambda arm, seed: RunSpec(experiment.name, arm.name, seed,
-                                                           arm.config, data_seed, data_dir))
-                     if precision else [])
-            if not specs:
-                break
-            progress.add(len(specs))
+        if queue is not None:  # a shared queue (bench.queue): workers anywhere record the runs
+            for arm in experiment.arms:
+                arms.get(arm.name)  # opened now: the workers nest their runs under them
+            failed_here, lost = queue(
+                tracker=tracker, experiment=experiment, experiment_id=exp_id, parent=parent,
+                arm_runs=dict(arms.ids), specs=specs, all_keys=[s.key for s in all_specs],
+                seeds=seeds, data_seed=data_seed, data_dir=data_dir, precision=precision,
+                jobs=jobs, run_plots=run_plots, env=env, quiet=quiet)
+        else:
+            while True:  # one round, or with adaptive seeds as many as the target needs
+                for spec, result in run_all(specs, jobs, out_dir, on_start, plot=run_plots):
+                    with signals.critical():
+                        _record(tracker, open_runs[spec.key], result)
+                        open_runs.pop(spec.key)  # only once recorded: else the clean-up closes it
+                    if isinstance(result, WorkerDied):
+                        lost.append(f"{spec.arm} seed {spec.seed} ({result})")
+                    if isinstance(result, BaseException):
+                        failed_here.add(spec.key)
+                        progress.failed(spec, result)
+                    else:
+                        progress.finished(spec, result)
+                # A run opened but never reported back (its worker died in a way the pool did not
+                # attribute to it) is recorded FAILED and counted lost, never left RUNNING under a
+                # FINISHED parent: the same command then runs it again.
+                round_keys = {s.key for s in specs}
+                for key in [k for k in open_runs if k in round_keys]:
+                    with signals.critical():
+                        _record(tracker, open_runs[key], RuntimeError(
+                            "no result came back from the worker pool (its worker died)"))
+                        open_runs.pop(key)
+                    failed_here.add(key)
+                    lost.append(f"{key} (no result came back from the worker pool)")
+                specs = (_next_round(tracker, parent, experiment, seeds, precision, failed_here,
+                                     lambda arm, seed: RunSpec(experiment.name, arm.name, seed,
+                                                               arm.config, data_seed, data_dir))
+                         if precision else [])
+                if not specs:
+                    break
+                progress.add(len(specs))
         failures = len(failed_here)
         with signals.critical():
             arms.close()

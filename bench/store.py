@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import tags as T
 
 __all__ = ["all_runs", "find_parent_run", "finished_parent", "newest_parent", "children",
-           "invocation_runs", "arm_runs", "running", "experiments", "find_keyed_run", "reopen", "supersede"]
+           "invocation_runs", "key_runs", "arm_runs", "running", "experiments", "find_keyed_run", "reopen", "supersede"]
 
 _NEWEST = ["attributes.start_time DESC"]
 
@@ -94,6 +94,13 @@ def invocation_runs(tracker, experiment_id: str, parent_id: str, order_by=None) 
         return nested
     return all_runs(tracker, [experiment_id],
                     f"tags.{T.PARENT_RUN_ID} = '{parent_id}' and {kind}", order_by=order_by)
+
+
+def key_runs(tracker, experiment_id: str, parent_id: str, run_key: str) -> list:
+    """Every (not deleted) attempt of one (arm, seed) run of an invocation, oldest first."""
+    return all_runs(tracker, [experiment_id],
+                    f"tags.`{T.INVOCATION}` = '{parent_id}' and tags.`{T.KIND}` = 'run' "
+                    f"and tags.`{T.RUN_KEY}` = '{run_key}'", order_by=["attributes.start_time ASC"])
 
 
 def arm_runs(tracker, experiment_id: str, parent_id: str) -> list:

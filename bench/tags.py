@@ -11,7 +11,7 @@ __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PE
            "ERROR", "EXPERIMENT", "FAILED_RUNS", "GIT_COMMIT", "GIT_DIRTY", "HOST",
            "INFINITE_METRICS", "INVOCATION", "VERDICT_VS_PREVIOUS", "VERDICT_VS_BASELINE",
            "COMPARED_WITH", "BEST_ARM", "PUBLISHED", "KILLED_REASON", "KIND", "LAST_COMMAND", "MACHINE", "PARENT_KEY",
-           "PID", "PROCESS_START", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
+           "PID", "PROCESS_START", "QUEUE", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
            "TRIALS_COUNTED", "VARIANT", "CONFIG_KIND", "RESULTS_SUBDIR", "TRIALS", "VERSION", "PREFIX",
            "OWNER_TAGS", "PARENT_RUN_ID", "NOTE", "EXPERIMENT_KIND", "MODEL_TRAINING"]
@@ -48,6 +48,7 @@ MACHINE = "bench.machine"
 PARENT_KEY = "bench.parent_key"
 PID = "bench.pid"
 PROCESS_START = "bench.process_start"
+QUEUE = "bench.queue"                   # on runs taken from a shared run queue: its name
 RETRY_OF = "bench.retry_of"
 RUN_KEY = "bench.run_key"
 SEARCH_KEY = "bench.search_key"

@@ -54,15 +54,23 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
                    help=f"sampler seed (default {DEFAULTS['seed']})")
     A.add_tracking(s)
 
-    w = sub.add_parser("worker", help="join an existing study (e.g. from another machine)",
+    w = sub.add_parser("worker", help="take runs of `bench run --storage` (or trials of a "
+                       "search's study) from another machine",
                        epilog=A.examples(
+                           "python -m bench worker --storage postgresql://bench@db-host/bench",
                            "python -m bench worker --study ablation.mnist-5k.momentum "
                            "--storage postgresql://bench@db-host/bench"))
-    w.add_argument("--study", required=True,
-                   help="study name, <experiment>.<dataset>.<arm> (as `bench search` made it)")
-    w.add_argument("--storage", required=True, help="the Optuna storage holding the study (as "
-                   "given to `bench search`)")
-    w.add_argument("--trials", type=A.positive_int, help="at most this many trials (default: until the budget is spent)")
+    w.add_argument("--study", help="a search's study, <experiment>.<dataset>.<arm> (as `bench "
+                   "search` made it); without it the worker takes runs from the storage's run "
+                   "queues (`bench run --storage`)")
+    w.add_argument("--storage", required=True, help="the Optuna storage holding the study or "
+                   "the run queue (as given to `bench search` / `bench run`)")
+    w.add_argument("--wait", action="store_true",
+                   help="run queues: wait for new runs even when every queue is empty (a "
+                        "standing worker; by default only a storage with no queue yet is "
+                        "waited for)")
+    w.add_argument("--trials", type=A.positive_int, help="at most this many trials or runs "
+                   "(default: until the budget is spent or the queue is empty)")
     w.add_argument("--timeout", type=float, help="stop after this many seconds (optional)")
 
     d = sub.add_parser("dashboard", help="open optuna-dashboard for a storage",

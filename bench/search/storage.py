@@ -52,8 +52,9 @@ def _journal_path(url: str) -> str | None:
     return None
 
 
-def open_storage(url: str | None, *, heartbeat: bool = True):
-    """An Optuna storage object for ``url`` (see the module docstring)."""
+def open_storage(url: str | None, *, heartbeat: bool = True, stale_callback=None):
+    """An Optuna storage object for ``url`` (see the module docstring). ``stale_callback``
+    replaces the search's retry of a dead worker's trial (``bench.queue`` queues runs)."""
     import optuna
     url = url or DEFAULT_STORAGE
     path = _journal_path(url)
@@ -75,7 +76,7 @@ def open_storage(url: str | None, *, heartbeat: bool = True):
                 raise ValueError(f"the heartbeat grace period ({grace}s) must exceed its "
                                  f"interval ({interval}s)")
             kwargs = dict(heartbeat_interval=interval, grace_period=grace,
-                          heartbeat_stale_trial_callback=RetryDeadTrial())
+                          heartbeat_stale_trial_callback=stale_callback or RetryDeadTrial())
         try:
             with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

@@ -60,6 +60,7 @@ class SharedQueue:
 
     def _work(self, queue: RunQueue, jobs: int, quiet: bool) -> None:
         ctx = multiprocessing.get_context("fork")
+        queue.storage.engine.dispose()  # the forked workers must not share its connections
         procs = [ctx.Process(target=local_worker, args=(self.url, queue.name, os.getpid()),
                              name=f"bench-queue-worker-{i}", daemon=True) for i in range(jobs)]
         for p in procs:

@@ -152,6 +152,8 @@ def main(argv=None) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--tracking-uri", help="also measure this MLflow server's runs per second")
     args = p.parse_args(argv)
+    from bench.progress import quiet_library_noise
+    quiet_library_noise()  # no "View run at" line per run from MLflow's client
     if not args.storage or not args.storage.startswith("postgresql"):
         p.error("--storage must be a postgresql:// URL")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")

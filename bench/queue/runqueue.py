@@ -45,12 +45,21 @@ class Item:
         return self.attrs["kind"]
 
 
+ITEM_ATTRS = ("kind", "arm", "seed", "key", "round", "attempt")  # what a copy of an item keeps
+
+
+def _item_attrs(attrs: dict) -> dict:
+    """An item's own fields, without what an attempt at it recorded (worker, run, outcome)."""
+    return {k: v for k, v in attrs.items() if k in ITEM_ATTRS}
+
+
 def _requeue_dead(study, trial) -> None:
     """The heartbeat's callback: a trial whose worker went silent is queued again."""
     attempt = int(trial.user_attrs.get("attempt", 1))
     if attempt >= MAX_ATTEMPTS:
         return  # counted lost by the coordinator: the same command runs it later
-    _add(study, {**trial.user_attrs, "attempt": attempt + 1, "retry_of": trial.number})
+    _add(study, {**_item_attrs(trial.user_attrs), "attempt": attempt + 1,
+                 "retry_of": trial.number})
 
 
 def open_queue_storage(url: str):
@@ -187,7 +196,7 @@ class RunQueue:
     def release(self, item: Item) -> None:
         """Give our item back (this worker is stopping): it is queued again as it was."""
         if self.settle(item, "released"):
-            _add(self.study, dict(item.attrs))
+            _add(self.study, _item_attrs(item.attrs))
 
     def heartbeat(self, item: Item, interval: float) -> "Heartbeat":
         return Heartbeat(self.storage, item.trial_id, interval)

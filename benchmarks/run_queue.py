@@ -7,8 +7,9 @@ Puts ``--runs`` trivial runs on a fresh run queue and lets W worker processes ta
 way ``bench worker`` does (recover stale runs, take one, heartbeat while it "runs", settle
 it), with no training and no MLflow, so the queue is all that is timed. Every repeat uses a
 schema of its own in the database (PostgreSQL only). Prints, per W: the wall time, the queue's
-seconds per run summed over workers (W x wall / runs), runs per second, and the most
-connections the workers held at once (from ``pg_stat_activity``, minus the baseline), and
+seconds per run summed over workers (W x wall / runs), the workers' CPU time per run (what
+the queue costs whatever else loads the machine), runs per second, and the most
+connections the workers held at once (from ``pg_stat_activity``, by application name), and
 checks that every run was taken exactly once and nothing is left running.
 """
 
@@ -32,6 +33,7 @@ def _worker(url: str, name: str, out, go) -> None:
     taken = []
     out.put("ready")
     go.wait()
+    cpu = time.process_time()
     while True:
         queue.recover_stale()
         item = queue.take()
@@ -43,7 +45,7 @@ def _worker(url: str, name: str, out, go) -> None:
         with queue.heartbeat(item, interval):
             queue.settle(item, "finished")
         taken.append(item.attrs["key"])
-    out.put(taken)
+    out.put((taken, time.process_time() - cpu))
 
 
 def _sql(url: str, statement: str):
@@ -58,21 +60,24 @@ def _sql(url: str, statement: str):
         conn.close()
 
 
-def _connections(url: str) -> int:
-    return _sql(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                     " AND pid <> pg_backend_pid()")[0][0]
+def _connections(url: str, application: str) -> int:
+    """Connections the workers hold (by their application name: other clients of the same
+    server do not count)."""
+    return _sql(url, f"SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                     f"'{application}'")[0][0]
 
 
 def measure(url: str, workers: int, runs: int) -> dict:
     from bench.queue.runqueue import RunQueue, open_queue_storage
     schema = f"bench_queue_{uuid.uuid4().hex[:8]}"
     _sql(url, f"CREATE SCHEMA {schema}")
-    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    application = schema
+    scoped = (f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+              f"&application_name={application}")
     try:
         queue = RunQueue.create(open_queue_storage(scoped), "bench-run.benchmark")
         queue.put_runs([("arm", i, f"bench/arm/seed-{i}") for i in range(runs)])
         queue.storage.engine.dispose()  # the workers fork: they must not share its sockets
-        baseline = _connections(url)
         ctx = multiprocessing.get_context("fork")
         out, go = ctx.Queue(), ctx.Event()
         procs = [ctx.Process(target=_worker, args=(scoped, queue.name, out, go))
@@ -85,14 +90,16 @@ def measure(url: str, workers: int, runs: int) -> dict:
 
         def sample():
             while not done.is_set():
-                peak[0] = max(peak[0], _connections(url) - baseline)
+                peak[0] = max(peak[0], _connections(url, application))
                 time.sleep(0.05)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.perf_counter()
         go.set()
-        taken = [key for _ in procs for key in out.get(timeout=600)]
+        results = [out.get(timeout=600) for _ in procs]
         wall = time.perf_counter() - started
+        taken = [key for keys, _ in results for key in keys]
+        cpu = sum(seconds for _, seconds in results)
         done.set()
         sampler.join()
         for p in procs:
@@ -100,6 +107,7 @@ def measure(url: str, workers: int, runs: int) -> dict:
         assert sorted(taken) == sorted(f"bench/arm/seed-{i}" for i in range(runs)), "a run was lost or taken twice"
         assert not queue.live_keys(), "runs left waiting or running"
         return {"workers": workers, "wall": wall, "per_run": wall * workers / runs,
+                "cpu_per_run": cpu / runs,
                 "rate": runs / wall, "connections": peak[0]}
     finally:
         _sql(url, f"DROP SCHEMA {schema} CASCADE")
@@ -157,12 +165,13 @@ def main(argv=None) -> None:
     if not args.storage or not args.storage.startswith("postgresql"):
         p.error("--storage must be a postgresql:// URL")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
-    print("| worker processes | wall s (median) | queue s per run, summed over workers | runs/s "
-          "| connections held (peak) |\n|---|---|---|---|---|")
+    print("| worker processes | wall s (median) | queue s per run, summed over workers | "
+          "workers' CPU per run | runs/s | connections held (peak) |\n|---|---|---|---|---|---|")
     for w in (int(x) for x in args.workers.split(",")):
         rows = [measure(args.storage, w, args.runs) for _ in range(args.repeat)]
         med = lambda k: statistics.median(r[k] for r in rows)  # noqa: E731
-        print(f"| {w} | {med('wall'):.2f} | {med('per_run') * 1000:.0f} ms | {med('rate'):.1f} "
+        print(f"| {w} | {med('wall'):.2f} | {med('per_run') * 1000:.0f} ms | "
+              f"{med('cpu_per_run') * 1000:.0f} ms | {med('rate'):.1f} "
               f"| {max(r['connections'] for r in rows)} |", flush=True)
     if args.tracking_uri:
         print("\n| client processes | MLflow runs recorded per second |\n|---|---|")

@@ -77,7 +77,8 @@ def give_up(tracker, run_id: str, why: str, successor: str | None = None) -> Non
             raise
 
 
-def _open(ctx: QueueContext, queue: RunQueue, item: Item, spec: RunSpec) -> str:
+def _open(ctx: QueueContext, queue: RunQueue, item: Item, spec: RunSpec) -> tuple[str, bool]:
+    """Open the item's MLflow run; False with it when the item is no longer ours."""
     s, tracker = ctx.settings, ctx.tracker
     run_id = tracker.start_run(
         s["experiment_id"], f"{spec.arm}/seed-{spec.seed}", parent_id=s["arm_runs"][spec.arm],
@@ -85,14 +86,18 @@ def _open(ctx: QueueContext, queue: RunQueue, item: Item, spec: RunSpec) -> str:
               T.SEED: str(spec.seed), T.INVOCATION: s["parent"], T.RUN_KEY: spec.key,
               T.DATASET: spec.config.dataset, T.QUEUE: queue.name,
               T.ATTEMPTS: str(item.attrs.get("attempt", 1))})
-    queue.note(item, "mlflow_run_id", run_id)
+    if not queue.note(item, "mlflow_run_id", run_id):
+        return run_id, False  # the heartbeat gave the item up meanwhile: it is queued again
     tracker.log_params(run_id, {**spec.config.as_params(), "seed": spec.seed,
                                 "data_seed": spec.data_seed})
     for old in store.key_runs(tracker, s["experiment_id"], s["parent"], spec.key):
         if old.info.run_id != run_id and old.info.status != "FINISHED":
             give_up(tracker, old.info.run_id, "its worker died or gave the run up; the run "
                     "was taken again from the queue", successor=run_id)
-    return run_id
+    return run_id, True
+
+
+_SILENT = "its worker fell silent for the heartbeat's grace period; the run was queued again"
 
 
 def run_item(ctx: QueueContext, queue: RunQueue, item: Item, out_root: str) -> str:
@@ -104,7 +109,10 @@ def run_item(ctx: QueueContext, queue: RunQueue, item: Item, out_root: str) -> s
     if any(r.info.status == "FINISHED" for r in earlier):
         queue.settle(item, "done")
         return "done"
-    run_id = _open(ctx, queue, item, spec)
+    run_id, ours = _open(ctx, queue, item, spec)
+    if not ours:
+        give_up(tracker, run_id, _SILENT)
+        return "lost"
     try:
         result = execute(spec, os.path.join(out_root, spec.arm, f"seed-{spec.seed}"),
                          plot=s.get("run_plots", False))
@@ -121,8 +129,7 @@ def run_item(ctx: QueueContext, queue: RunQueue, item: Item, out_root: str) -> s
     if queue.settle(item, "finished"):
         tracker.end(run_id, "FINISHED")
         return "finished"
-    give_up(tracker, run_id, "its worker fell silent for the heartbeat's grace period; the run "
-            "was queued again")
+    give_up(tracker, run_id, _SILENT)
     return "lost"
 
 

@@ -166,8 +166,10 @@ class RunQueue:
         candidates = runs or ([] if len(waiting) < len(live) else waiting)
         for trial in sorted(candidates, key=lambda t: t.number):
             try:
+                # Beat first: a worker killed right after winning the claim must leave a
+                # heartbeat that goes stale, or its run would be RUNNING for ever.
+                self.storage.record_heartbeat(trial._trial_id)
                 if self.storage.set_trial_state_values(trial._trial_id, TrialState.RUNNING):
-                    self.storage.record_heartbeat(trial._trial_id)
                     self.storage.set_trial_user_attr(trial._trial_id, "worker",
                                                      {"host": socket.gethostname(),
                                                       "pid": os.getpid()})
@@ -176,8 +178,14 @@ class RunQueue:
                 continue  # failed or finished by someone else meanwhile
         return None
 
-    def note(self, item: Item, key: str, value) -> None:
-        self.storage.set_trial_user_attr(item.trial_id, key, value)
+    def note(self, item: Item, key: str, value) -> bool:
+        """Record ``key`` on our item; False when it is no longer ours (see :meth:`settle`)."""
+        from optuna.exceptions import UpdateFinishedTrialError
+        try:
+            self.storage.set_trial_user_attr(item.trial_id, key, value)
+        except UpdateFinishedTrialError:
+            return False
+        return True
 
     def settle(self, item: Item, outcome: str) -> bool:
         """End our item: COMPLETE for ``finished`` / ``done``, FAIL with the outcome recorded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .markdown_harness import harness_sections
 from .report import blas_line
-from .targets import evaluate
+from .targets import evaluate, kernel_label
 
 __all__ = ["render"]
 
@@ -119,6 +119,70 @@ def _peers(p: dict) -> list[str]:
         "equal behaviour shows on the real digits.", ""]
 
 
+def _directions(d: dict) -> list[str]:
+    rows = []
+    for name, p in d["pieces"].items():
+        bits = "" if "same_bits" not in p else ("yes" if p["same_bits"] else "no")
+        rows.append([name, f"{p['now_cpu_s'] * 1e3:.1f}", f"{p['proposed_cpu_s'] * 1e3:.1f}",
+                     f"{p['ratio']:.3f}", f"{p['proposed_faster']}/{d['repeats']}", bits])
+    return ["## 1b. The proposed directions, A/B (batch 64, CPU ms per epoch, interleaved)", "",
+            "fused momentum: the weight products plus the momentum step as nn_core runs them "
+            "(np.matmul into W.grad, SGD.step) against `scipy.linalg.blas.sgemm` accumulating "
+            "`v = mu v + lr x^T d` in place (beta, overwrite_c), then the biases and "
+            "`p -= v`. uint8 gather: shuffled float32 rows against shuffled uint8 rows "
+            "standardised into a preallocated float32 batch.", "",
+            *_table(["direction", "nn_core now", "proposed", "proposed / now",
+                     "repeats proposed faster", "same bits"], rows)]
+
+
+def _compiled(c: dict) -> list[str]:
+    rows = []
+    for name, t in c["timing"].items():
+        rows.append([name, f"{t['median_s']:.3f}", f"{t['cpu_median_s']:.3f}",
+                     f"{t['cpu_vs_nn_core']:.2f}"])
+    out = ["## 2b. Compiled peers (batch 64, one epoch from nn_core's start, 1 BLAS and 1 XLA "
+           "thread; compilation done before the timed epochs)", "",
+           *_table(["library", "epoch s (wall)", "CPU s", "CPU / nn_core"], rows)]
+    rows = []
+    for data, res in c["losses"].items():
+        base = res["nn_core"]["final_loss"]
+        rows.append([data, "(start)", "", f"{res['initial_loss']:.6f}", "", ""])
+        for lib, v in res.items():
+            if lib == "initial_loss":
+                continue
+            if "skipped" in v:
+                rows.append([data, lib, v["skipped"], "", "", ""])
+                continue
+            rows.append([data, lib, f"{v['epoch_loss']:.6f}", f"{v['final_loss']:.6f}",
+                         f"{v['final_loss'] - base:+.2e}",
+                         f"{v['compile_s']:.1f}" if "compile_s" in v else ""])
+    return out + _table(["data", "library", "epoch-mean loss", "final loss", "vs nn_core",
+                         "compile s (wall)"], rows)
+
+
+def _protocol(p: dict) -> list[str]:
+    v, st = p["validation"], p["startup"]
+    rows = [[arm, a["train_rows"], a["val_rows"], f"{a['epoch_cpu_s'] * 1e3:.1f}",
+             f"{a['validation_cpu_s'] * 1e3:.2f}",
+             f"{a['validation_cpu_s'] / a['epoch_cpu_s']:.1%}"] for arm, a in v["arms"].items()]
+    runs = [[i + 1, f"{r['wall_s']:.1f}", f"{r['cpu_s']:.1f}", f"{r['load']:.1f}"]
+            for i, r in enumerate(st["runs"])]
+    first = st["first_run"]
+    return ["## 7. The full protocol: validation every epoch, a quick run's start-up", "",
+            "Validation against a training epoch, per arm of the default ablation (its own "
+            "config on mnist-5k, alternating, CPU ms, medians):", "",
+            *_table(["arm", "train rows", "val rows", "epoch ms", "validation ms", "share"],
+                    rows),
+            "`python -m bench run ablation --quick` in a new empty directory (wall and CPU "
+            "of the command and its workers; the first invocation, which also makes the "
+            f"store template, took {first['wall_s']:.1f} s wall, {first['cpu_s']:.1f} s CPU, "
+            "and is not counted):", "",
+            *_table(["run", "wall s", "CPU s", "load (1 min)"], runs),
+            "Where a fresh interpreter's time goes (CPU s, each piece in its own fresh "
+            "interpreter, medians):", "",
+            *_table(["piece", "CPU s"], [[k, f"{x:.2f}"] for k, x in st["pieces_cpu_s"].items()])]
+
+
 def _memory(m: dict) -> list[str]:
     return ["## 5. Peak memory of an MNIST-sized run", "",
             f"`runner.execute` (momentum arm, {m['epochs_run']} epoch(s), validation, test, "
@@ -149,11 +213,33 @@ def _flat(f: dict) -> list[str]:
             f"vs per-parameter {ident['flat_vs_detached'] or 'identical'}.", ""]
 
 
+def _kernels(record: dict) -> list[str]:
+    out = []
+    for label, entry in record.get("kernels", {}).items():
+        tag = kernel_label(label, entry)
+        out += [f"## Kernel: {tag}", ""]
+        if "sections" not in entry:
+            out += [f"The child process failed (exit status {entry['returncode']}): no figures.",
+                    ""]
+            continue
+        load = "/".join(f"{v:.2f}" for v in entry.get("load") or [])
+        out += [f"Measured in a fresh child process ({entry['seconds']:.0f} s), load {load} at "
+                f"its start; BLAS at 1 thread: "
+                f"{blas_line(entry['blas_1_thread'], {**record['machine'], 'env': entry['env']})}",
+                ""]
+        for name, fn in (("core", _core), ("directions", _directions), ("peers", _peers)):
+            if name in entry["sections"]:
+                out += [line.replace("## ", "### ", 1) if line.startswith("## ") else line
+                        for line in fn(entry["sections"][name])]
+    return out
+
+
 def render(record: dict) -> str:
     sec = record["sections"]
-    lines = _header(record) + _targets(record)
-    for name, fn in (("core", _core), ("peers", _peers), ("harness", harness_sections),
-                     ("memory", _memory), ("flat", _flat)):
+    lines = _header(record) + _targets(record) + _kernels(record)
+    for name, fn in (("core", _core), ("directions", _directions), ("peers", _peers),
+                     ("compiled", _compiled), ("harness", harness_sections),
+                     ("protocol", _protocol), ("memory", _memory), ("flat", _flat)):
         if name in sec:
             lines += fn(sec[name])
     return "\n".join(lines) + "\n"

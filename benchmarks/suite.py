@@ -27,10 +27,12 @@ import time
 
 __all__ = ["add_arguments", "add_harness_arguments", "measure", "write", "run", "SECTIONS"]
 
-SECTIONS = ("core", "peers", "harness", "memory", "flat")
+SECTIONS = ("core", "peers", "directions", "compiled", "harness", "protocol", "memory", "flat")
 # Run order: peers last, so the harness's worker processes never fork a process that has
-# imported torch (and started its thread pools).
-RUN_ORDER = ("core", "flat", "harness", "memory", "peers")
+# imported torch or JAX (and started their thread pools).
+RUN_ORDER = ("core", "directions", "flat", "harness", "protocol", "memory", "peers", "compiled")
+# Measured once per BLAS kernel with ``--kernels both`` (see benchmarks.kernels).
+KERNEL_SECTIONS = ("core", "peers", "directions")
 
 
 def add_harness_arguments(p) -> None:
@@ -61,6 +63,10 @@ def add_arguments(p) -> None:
     p.add_argument("--flat-pairs", type=int, default=12,
                    help="flat: alternating pairs of batch-64 epochs (default 12)")
     p.add_argument("--results-dir", default="results", help="where perf.md/json go")
+    p.add_argument("--kernels", choices=("env", "both"), default="env",
+                   help="env: this process's BLAS kernel; both: the sections "
+                        f"{','.join(KERNEL_SECTIONS)} once per OpenBLAS kernel, each in a fresh "
+                        "child process with OPENBLAS_CORETYPE=Haswell or unset (default env)")
     p.add_argument("--quick", action="store_true",
                    help="smoke-sized: 4000 samples, 1 repeat, 2 arms x 1 seed x 2 epochs, 1 "
                         "round (the default ablation too: its overhead is then not judged)")
@@ -79,6 +85,7 @@ def _settings(args) -> dict:
                  arms=args.arms or "softmax-ce,momentum")
     s["arms"] = s["arms"].split(",") if s["arms"] else None
     s["sections"] = [x for x in getattr(args, "sections", DEFAULTS["sections"]).split(",") if x]
+    s["kernels"] = getattr(args, "kernels", "env")
     unknown = sorted(set(s["sections"]) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown perf section(s) {unknown}; valid: {', '.join(SECTIONS)}")
@@ -101,19 +108,34 @@ def _core(x, y, s) -> dict:
 
 
 def _peers(x, y, s) -> dict:
-    from bench.runner import load_data
-
     from .machine import blas_limits, torch_threads
     from .peerloss import equal_start_losses
     from .peers import compare_peers
     out = {"timing": compare_peers(x, y, 64, 1, repeats=s["repeats"])}
-    digits = load_data("mnist-5k", 0, "global", None, "float32")
+    digits = _digits()
     with blas_limits(1), torch_threads(1):
         out["losses"] = {
             "benchmark data (random labels)": equal_start_losses(x, y, 64),
             "mnist-5k (real digits, 3,600 rows)": equal_start_losses(
                 digits.x_train, digits.y_train, 64)}
     return out
+
+
+def _digits():
+    from bench.runner import load_data
+    return load_data("mnist-5k", 0, "global", None, "float32")
+
+
+def _compiled(x, y, s) -> dict:
+    from .compiled import compare_compiled
+    digits = _digits()
+    return compare_compiled(x, y, 64, repeats=s["repeats"],
+                            digits=(digits.x_train, digits.y_train))
+
+
+def _directions(x, s) -> dict:
+    from .directions import measure_directions
+    return measure_directions(x, 64, repeats=max(3, s["repeats"]))
 
 
 def _harness(s) -> dict:
@@ -160,10 +182,15 @@ def measure(args) -> dict:
         record["blas_1_thread"] = blas_info()
     record["blas_default"] = blas_info()
     x = y = None
-    if {"core", "peers", "flat"} & set(s["sections"]):
+    here = list(s["sections"])
+    if s["kernels"] == "both":
+        from .kernels import per_kernel
+        record["kernels"] = per_kernel([n for n in here if n in KERNEL_SECTIONS], s, log=_log)
+        here = [n for n in here if n not in KERNEL_SECTIONS]
+    if {"core", "peers", "flat", "directions", "compiled"} & set(here):
         from .core import make_data
         x, y = make_data(s["samples"])
-    for name in [n for n in RUN_ORDER if n in s["sections"]]:
+    for name in [n for n in RUN_ORDER if n in here]:
         _log(f"{name} ...")
         t0 = time.perf_counter()
         if name == "core":
@@ -172,6 +199,14 @@ def measure(args) -> dict:
             result = _peers(x, y, s)
         elif name == "harness":
             result = _harness(s)
+        elif name == "protocol":
+            from .protocol import quick_run_startup, validation_share
+            result = {"validation": validation_share(repeats=max(2, s["repeats"])),
+                      "startup": quick_run_startup(repeats=1 if s["quick"] else 3)}
+        elif name == "directions":
+            result = _directions(x, s)
+        elif name == "compiled":
+            result = _compiled(x, y, s)
         elif name == "memory":
             from .memory import measure_memory
             result = measure_memory(epochs=1)

@@ -83,8 +83,12 @@ def arm_learning_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[tupl
     best_epochs, compare = dict(best_epochs or {}), dict(compare or {})
     ncols = min(4, len(arms)) or 1
     nrows = math.ceil(len(arms) / ncols) or 1
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.5 * ncols + 0.8, 2.55 * nrows + 1.0),
-                             sharex=True, squeeze=False, layout="constrained")
+    width, height = 3.5 * ncols + 0.8, 2.55 * nrows + 1.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), sharex=True, squeeze=False)
+    # Fixed margins in inches, not constrained layout: it measured ~40% of this figure's CPU
+    # (two y axes per panel), and the panels' labels have fixed sizes.
+    fig.subplots_adjust(left=0.8 / width, right=1 - 0.5 / width, bottom=0.45 / height,
+                        top=1 - 0.75 / height, wspace=0.62, hspace=0.42)
     # Each arm's mean and band, computed once for the limits and the panels.
     bands = {arm: {m: _mean_band(c.get(m, ())) for m in ("val_accuracy", "val_loss")}
              for arm, c in curves.items()}

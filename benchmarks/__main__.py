@@ -7,7 +7,12 @@
                                   figure), the per-run breakdown and parallel scaling;
                                   prints perf.md's sections, writes files only with --out
     python -m benchmarks all      everything, written to results/perf.md and perf.json
-                                  (run from a source checkout: not installed)
+                                  (run from a source checkout: not installed); sections
+                                  also: directions (A/B of proposed core changes),
+                                  compiled (torch.compile, JAX), protocol (validation
+                                  share, quick-run start-up); --kernels both measures
+                                  core, peers and directions once per OpenBLAS kernel,
+                                  each in a child with OPENBLAS_CORETYPE set or unset
 
 Every figure is printed with the BLAS, its thread count and numpy's version; ``--json PATH``
 also writes them, with the machine, as one JSON record.

@@ -6,7 +6,7 @@ No tracking, no search, no I/O beyond weight files: the harness attaches those a
 from .history import EpochRecord, History, StopTraining
 from .initializers import INITIALIZERS, get_initializer
 from .layers import (ACTIVATIONS, LAYERS, BatchNorm, Dense, Dropout, Identity, Layer, LeakyReLU,
-                     ReLU, Sigmoid, Tanh, layer_from_spec)
+                     ReLU, ReLU6, Sigmoid, Tanh, layer_from_spec)
 from .losses import LOSSES, Loss, MeanSquaredError, SoftmaxCrossEntropy, accuracy, get_loss
 from .network import Sequential
 from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, make_optimizer
@@ -20,7 +20,7 @@ __all__ = [
     "EpochRecord", "History", "StopTraining",
     "INITIALIZERS", "get_initializer",
     "ACTIVATIONS", "LAYERS", "BatchNorm", "Dense", "Dropout", "Identity", "Layer", "LeakyReLU",
-    "ReLU", "Sigmoid", "Tanh", "layer_from_spec",
+    "ReLU", "ReLU6", "Sigmoid", "Tanh", "layer_from_spec",
     "LOSSES", "Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "accuracy", "get_loss",
     "Sequential",
     "OPTIMIZERS", "SGD", "Adam", "Optimizer", "RMSprop", "make_optimizer",

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from .._validate import check_choice
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .activations import Identity, LeakyReLU, ReLU, ReLU6, Sigmoid, Tanh
 from .base import Layer
 from .batchnorm import BatchNorm
 from .dense import Dense
 from .dropout import Dropout
 
-__all__ = ["Layer", "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Dropout",
+__all__ = ["Layer", "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "ReLU6", "LeakyReLU", "Dropout",
            "BatchNorm", "LAYERS", "ACTIVATIONS", "layer_from_spec"]
 
 ACTIVATIONS = {"identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
-               "leaky_relu": LeakyReLU}
+               "relu6": ReLU6, "leaky_relu": LeakyReLU}
 LAYERS = {**ACTIVATIONS, "dense": Dense, "dropout": Dropout, "batchnorm": BatchNorm}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from .._validate import check_number
 from .base import Layer
 
-__all__ = ["Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU"]
+__all__ = ["Identity", "Sigmoid", "Tanh", "ReLU", "ReLU6", "LeakyReLU"]
 
 
 class Identity(Layer):
@@ -51,6 +51,18 @@ class ReLU(Layer):
     def forward(self, x, training=False):
         self._mask = x > 0
         return x * self._mask
+
+    def backward(self, grad):
+        return grad * self._mask
+
+
+class ReLU6(Layer):
+    """``min(max(x, 0), 6)`` (Krizhevsky, 2010; MobileNet's bounded ReLU); its derivative is
+    1 on ``0 < x < 6`` and 0 elsewhere."""
+
+    def forward(self, x, training=False):
+        self._mask = (x > 0) & (x < 6)
+        return np.clip(x, 0, 6)
 
     def backward(self, grad):
         return grad * self._mask

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from gradcheck import TOL, away_from_zero, layer_gradients, layer_objective, numerical_grad, rel_error
-from nn_core import Identity, LeakyReLU, ReLU, Sigmoid, Tanh, layer_from_spec
+from nn_core import ACTIVATIONS, Identity, LeakyReLU, ReLU, ReLU6, Sigmoid, Tanh, layer_from_spec
 
 FACTORIES = {
     "identity": Identity,
     "sigmoid": Sigmoid,
     "tanh": Tanh,
     "relu": ReLU,
+    "relu6": ReLU6,
     "leaky_relu_default": LeakyReLU,
     "leaky_relu_0.1": lambda: LeakyReLU(0.1),
 }
@@ -50,6 +51,34 @@ def test_tanh_forward_equals_exponential_formula(x):
 def test_relu_forward_keeps_positives_and_zeroes_negatives(x):
     expected = _elementwise(lambda v: v if v > 0 else 0.0, x)
     assert np.array_equal(ReLU().forward(x), expected)
+
+
+def _relu6_inputs():
+    """Values on both sides of both kinks (0 and 6), each at least 0.2 from them, float64."""
+    rng = np.random.default_rng(5)
+    centres = rng.choice([0.0, 6.0], (4, 6))
+    return centres + away_from_zero(rng, (4, 6), 0.2, 1.5)
+
+
+def test_relu6_input_gradient_matches_finite_differences_across_both_kinks():
+    x = _relu6_inputs()
+    assert (x < 0).any() and ((x > 0) & (x < 6)).any() and (x > 6).any()
+    layer = ReLU6()
+    weights = away_from_zero(np.random.default_rng(6), x.shape, 0.5, 1.5)
+    dx, _ = layer_gradients(layer, x, weights)
+    numeric = numerical_grad(layer_objective(layer, x, weights), x)
+    assert rel_error(dx, numeric) <= TOL
+
+
+def test_relu6_forward_clips_to_zero_and_six():
+    x = _relu6_inputs()
+    expected = _elementwise(lambda v: min(max(v, 0.0), 6.0), x)
+    assert np.array_equal(ReLU6().forward(x), expected)
+
+
+def test_relu6_is_registered_by_name():
+    assert ACTIVATIONS["relu6"] is ReLU6
+    assert isinstance(layer_from_spec("relu6"), ReLU6)
 
 
 def test_leaky_relu_forward_scales_negatives_by_alpha(x):

@@ -13,7 +13,7 @@ from .planning import MAX_SEEDS, UsageError
 
 __all__ = ["Parser", "positive_int", "bounded_int", "port", "positive_float", "nonempty",
            "seeds", "csv", "add_tracking", "add_experiment_options", "examples", "TRACKING_HELP",
-           "RESULTS_HELP"]
+           "RESULTS_HELP", "assignment", "add_set"]
 
 TRACKING_HELP = ("MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db in "
                  "the working directory)")
@@ -111,6 +111,22 @@ def csv(kind):
             raise argparse.ArgumentTypeError(f"expected at least one {kind.__name__}, got {text!r}")
         return values
     return parse
+
+
+def assignment(text: str) -> tuple[str, object]:
+    """``FIELD=VALUE`` for any RunConfig field, parsed like an experiment file's value."""
+    from experiments.fields import parse_assignment
+    try:
+        return parse_assignment(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_set(p) -> None:
+    p.add_argument("--set", type=assignment, action="append", metavar="FIELD=VALUE",
+                   help="change one config field on every arm, e.g. --set keep_prob=0.9 or "
+                        "--set hidden=128,64 (repeatable; none unsets an optional field; "
+                        "`python -m bench list --fields` lists the fields)")
 
 
 def add_tracking(p) -> None:

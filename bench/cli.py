@@ -48,23 +48,39 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=A.Parser, metavar="COMMAND")
 
-    sub.add_parser("list", help="show every experiment and its arms",
-                   epilog=A.examples("python -m bench list"))
+    lst = sub.add_parser("list", help="show every experiment and its arms (built-in, and the "
+                                      "experiment files here or named)",
+                         epilog=A.examples("python -m bench list",
+                                           "python -m bench list lr-study.toml",
+                                           "python -m bench list --fields"))
+    lst.add_argument("files", nargs="*", help="experiment files to list too")
+    lst.add_argument("--fields", action="store_true",
+                     help="list the config fields instead (what [base], arms and --set take)")
+
+    init = sub.add_parser("init", help="write a commented experiment file to start from "
+                                       "(the notebook ladder)",
+                          epilog=A.examples("python -m bench init lr-study.toml"))
+    init.add_argument("path", nargs="?", default="my-ladder.toml",
+                      help="where to write it (default my-ladder.toml; never overwrites)")
 
     run = sub.add_parser("run", help="run an experiment: every arm x every seed, tracked in MLflow",
                          epilog=A.examples(
                              "python -m bench run ablation            # the full default run",
                              "python -m bench run ablation --quick    # a smoke test in its own folder"))
-    run.add_argument("experiment", help="experiment name (see `python -m bench list`)")
+    run.add_argument("experiment", help="experiment name (see `python -m bench list`) or "
+                                        "experiment file (NAME.toml)")
     run.add_argument("--dataset", help="data set (default: the experiment's; mnist-5k works offline)")
     run.add_argument("--data-dir", help="directory holding data files (also $BENCH_DATA_DIR)")
-    run.add_argument("--epochs", type=A.positive_int, help="override every arm's epoch count")
-    run.add_argument("--batch-size", type=A.positive_int, help="override every arm's batch size")
+    run.add_argument("--epochs", type=A.positive_int, help="every arm's epoch count "
+                                                           "(shorthand of --set epochs=N)")
+    run.add_argument("--batch-size", type=A.positive_int, help="every arm's batch size "
+                                                               "(--set batch_size=N)")
     run.add_argument("--seeds", type=A.seeds, default=None, help="number of seeds (default 5) or a list like 0,3,7")
     run.add_argument("--arms", type=A.csv(str), help="comma-separated subset of arms")
     run.add_argument("--jobs", type=A.bounded_int(1, MAX_JOBS, "a number of worker processes"),
                      help="parallel worker processes (default: number of cores)")
-    run.add_argument("--lr", type=A.positive_float, help="override every arm's learning rate")
+    run.add_argument("--lr", type=A.positive_float, help="every arm's learning rate (--set lr=LR)")
+    A.add_set(run)
     run.add_argument("--fresh", action="store_true",
                      help="start a new parent run even if an interrupted one with the same "
                           "arms, configs and seeds can be resumed (the default resumes it)")
@@ -109,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     A.add_tracking(report)
 
     add_search_commands(sub, option_owners({"lr-grid": LR_GRID_OPTIONS}))
+
+    rerun = sub.add_parser("rerun", help="train one (arm, seed) run again from the resolved "
+                                         "config it logged",
+                           epilog=A.examples("python -m bench rerun 3f2a...c9  # a run's id"))
+    rerun.add_argument("run_id", help="id of an (arm, seed) run (named <arm>/seed-<n>)")
+    rerun.add_argument("--data-dir", help="directory holding data files (also $BENCH_DATA_DIR)")
+    rerun.add_argument("--quiet", action="store_true", help="no progress output")
+    rerun.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
+    A.add_tracking(rerun)
 
     ui = sub.add_parser("ui", help="browse the runs in the MLflow UI",
                         epilog=A.examples("python -m bench ui",
@@ -164,14 +189,35 @@ def _command_line(args) -> str:
 
 
 def cmd_list(args) -> int:
-    from experiments import EXPERIMENTS, get_experiment
-    for name in EXPERIMENTS:
-        exp = get_experiment(name)
-        print(f"{name}: {exp.description}")
-        for arm in exp.arms:
-            vs = f"  (vs {arm.compare_to})" if arm.compare_to else ""
-            print(f"  {arm.name:<18} {arm.description}{vs}")
+    from .userfiles import field_lines, list_lines
+    print("\n".join(field_lines() if args.fields else list_lines(args.files)))
     return 0
+
+
+def cmd_init(args) -> int:
+    from .userfiles import write_template
+    print(f"wrote {write_template(args.path)}: `python -m bench run {args.path}` runs it",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_rerun(args) -> int:
+    """The run's logged config.toml, run as an experiment file (one arm, one seed)."""
+    import tempfile
+    from .inputs import require_tracking_store
+    from .replay import fetch_config
+    from .tracking import Tracker, resolve_tracking_uri
+    _preflight(args)
+    require_tracking_store(resolve_tracking_uri(args.tracking_uri), "rerun")
+    with tempfile.TemporaryDirectory(prefix="bench-rerun-") as folder:
+        path = fetch_config(Tracker(args.tracking_uri), args.run_id, folder)
+        forwarded = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
+                     if k in ("data_dir", "tracking_uri", "experiment_name", "results_dir")
+                     and v is not None]
+        forwarded += [f"--{k}" for k in ("quiet", "json") if getattr(args, k)]
+        run_args = build_parser().parse_args(["run", path, "--jobs=1", *forwarded])
+        run_args.argv = args.argv
+        return cmd_run(run_args)
 
 
 def cmd_run(args) -> int:
@@ -192,8 +238,8 @@ def cmd_run(args) -> int:
     cfg0 = experiment.arms[0].config
     load_data(cfg0.dataset, 0, cfg0.standardize, args.data_dir, cfg0.dtype)
 
-    from .locations import is_default_experiment, place, run_kind
-    from .planning import default_seeds
+    from .locations import place, run_kind
+    from .planning import is_default_run
     from .publish import publish
     from .session import run_experiment
     from .tracking import Tracker
@@ -208,7 +254,7 @@ def cmd_run(args) -> int:
                             quiet=args.quiet, command=command, fresh=args.fresh,
                             run_plots=args.run_plots, precision=precision,
                             label=run_label(args, seeds), queue=queue)
-    default = precision is None and is_default_experiment(experiment, seeds, default_seeds())
+    default = precision is None and is_default_run(args, experiment, seeds)
     place(tracker, parent, experiment.name, cfg0.dataset, run_kind(args.quick, default))
     publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
             as_json=args.json)
@@ -236,6 +282,9 @@ def cmd_report(args) -> int:
     from .tracking import Tracker, resolve_tracking_uri
     _preflight(args)
     require_tracking_store(resolve_tracking_uri(args.tracking_uri), "report")
+    from experiments import is_file_reference, load_file
+    if is_file_reference(args.experiment):  # an experiment file: report it by its name
+        args.experiment = load_file(args.experiment).experiment.name
     tracker = Tracker(args.tracking_uri)
     if args.run_id:
         run = require_parent_run(tracker, args.run_id)
@@ -303,7 +352,7 @@ def cmd_doctor(args) -> int:
                   include_unknown=args.include_unknown)
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
+COMMANDS = {"list": cmd_list, "init": cmd_init, "rerun": cmd_rerun, "run": cmd_run, "report": cmd_report, "ui": cmd_ui,
             "search": cmd_search, "worker": cmd_worker, "dashboard": cmd_dashboard,
             "doctor": cmd_doctor}
 

@@ -27,14 +27,17 @@ SMOKE_NOTE = ("note: a --quick run is a smoke test (3 epochs, 2 seeds): its numb
               "pipeline works, they are not evidence about the arms")
 
 
-def is_default_experiment(experiment: Experiment, seeds: list[int], default_seeds: list[int]) -> bool:
+def is_default_experiment(experiment: Experiment, seeds: list[int], default_seeds: list[int],
+                          reference: Experiment | None = None) -> bool:
     """``experiment`` and ``seeds`` are exactly what ``bench run <name>`` runs with no options
-    on this data set: same arms, same configs, same seeds. Compared by value, so a flag that
-    restates a default (``--epochs 50``, ``--protocol full``) still counts as the default."""
-    try:
-        reference = get_experiment(experiment.name)
-    except (KeyError, ValueError):  # not a registered experiment (the search's lr-grid)
-        return False
+    on this data set (or, given a ``reference``, what that one is as declared): same arms,
+    same configs, same seeds. Compared by value, so a flag that restates a default
+    (``--epochs 50``, ``--protocol full``) still counts as the default."""
+    if reference is None:
+        try:
+            reference = get_experiment(experiment.name)
+        except (KeyError, ValueError):  # not a registered experiment (the search's lr-grid)
+            return False
     dataset = experiment.arms[0].config.dataset
     reference = reference.map_configs(dataset=dataset)
     return (list(seeds) == list(default_seeds)

@@ -57,6 +57,7 @@ class RunResult:
     weights_path: str | None = None
     history_path: str | None = None   # every per-epoch field as CSV
     curve_path: str | None = None
+    config_path: str | None = None    # the resolved config as an experiment file (replays it)
     dataset_fingerprint: dict = field(default_factory=dict)  # what the run was trained on
     test_evaluated: bool = True     # False for search trials: tuning never sees the test set
     blas_kernel: str = ""           # the BLAS kernel the run computed with (its digits depend on it)
@@ -136,12 +137,21 @@ def execute(spec: RunSpec, out_dir: str | None = None, callbacks=(),
         result.weights_path = os.path.join(out_dir, "weights.npz")
         network.save(result.weights_path)
         result.history_path = write_history(result.history, os.path.join(out_dir, "history.csv"))
+        if not spec.stream:  # a search trial's streams are its own: no file replays them
+            result.config_path = write_resolved(spec, os.path.join(out_dir, "config.toml"))
         if plot and result.history:
             from .plots import learning_curve
             result.curve_path = learning_curve(
                 result.history, f"{spec.arm} / seed {spec.seed}",
                 os.path.join(out_dir, "learning_curve.png"))
     return result
+
+
+def write_resolved(spec: RunSpec, path: str) -> str:
+    from experiments.resolved import resolved_toml
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(resolved_toml(spec.experiment, spec.arm, spec.seed, spec.config, spec.key))
+    return path
 
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from . import tags as T
 
 __all__ = ["all_runs", "find_parent_run", "finished_parent", "newest_parent", "children",
-           "invocation_runs", "key_runs", "arm_runs", "running", "experiments", "find_keyed_run", "reopen", "supersede"]
+           "invocation_runs", "key_runs", "arm_runs", "running", "experiments", "find_keyed_run", "reopen",
+           "supersede", "get_run", "download_artifact"]
 
 _NEWEST = ["attributes.start_time DESC"]
 
@@ -142,3 +143,26 @@ def supersede(tracker, old_run_id: str, new_run_id: str) -> None:
     MLflow's sense (restorable), so each (arm, seed) counts once in the tables."""
     tracker.set_tags(old_run_id, {T.SUPERSEDED_BY: new_run_id})
     tracker.client.delete_run(old_run_id)
+
+
+def _missing(exc: BaseException) -> bool:
+    return getattr(exc, "error_code", None) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
+def get_run(tracker, run_id: str):
+    """Run ``run_id``, or None if the store has no such run (an unreachable store raises)."""
+    try:
+        return tracker.client.get_run(run_id)
+    except Exception as exc:  # MlflowException
+        if _missing(exc):
+            return None
+        raise
+
+
+def download_artifact(tracker, run_id: str, name: str, folder: str) -> str | None:
+    """Run ``run_id``'s artifact ``name`` copied into ``folder``, or None if it has none."""
+    import os
+    if name not in {f.path for f in tracker.client.list_artifacts(run_id)}:
+        return None
+    local = tracker.client.download_artifacts(run_id, name, folder)
+    return local if os.path.isfile(local) else None

@@ -407,3 +407,4 @@ class Tracker:
         self.log_artifact(run_id, result.weights_path)
         self.log_artifact(run_id, result.history_path)
         self.log_artifact(run_id, result.curve_path)
+        self.log_artifact(run_id, result.config_path)

@@ -8,7 +8,7 @@ import os
 import sys
 
 from .. import arguments as A
-from ..planning import default_seeds, experiment_options, prepare_experiment
+from ..planning import experiment_options, is_default_run, plan_seeds, prepare_experiment
 from .lr_grid import OPTIONS as LR_GRID_OPTIONS
 from .study import PRUNERS, SAMPLERS
 
@@ -27,7 +27,8 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
                        epilog=A.examples(
                            "python -m bench search ablation --trials 20",
                            "python -m bench search ablation --quick --arms momentum,glorot"))
-    s.add_argument("experiment", help="experiment name, or lr-grid (notebook 003's grid)")
+    s.add_argument("experiment", help="experiment name, experiment file (NAME.toml, its arms' "
+                                      "search spaces used), or lr-grid (notebook 003's grid)")
     s.add_argument("--trials", type=A.positive_int, default=DEFAULTS["trials"],
                    help=f"trials per arm (default {DEFAULTS['trials']})")
     s.add_argument("--timeout", type=float, help="seconds per arm (optional)")
@@ -45,6 +46,7 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
     s.add_argument("--data-dir", help="directory holding data files (also $BENCH_DATA_DIR)")
     s.add_argument("--epochs", type=A.positive_int, help="override every arm's epoch count")
     s.add_argument("--arms", type=A.csv(str), help="comma-separated subset of arms")
+    A.add_set(s)
     s.add_argument("--quick", action="store_true", help="smoke-sized: 3 epochs, 2 seeds")
     s.add_argument("--quiet", action="store_true",
                    help="no progress output (tables and where they went are still printed)")
@@ -87,10 +89,10 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
 def search_kind(args, experiment, seeds) -> str:
     """``default`` only for the experiment's full default configuration searched with the
     default budget, sampler, pruner and seed (the search whose tables are committed)."""
-    from ..locations import is_default_experiment, run_kind
+    from ..locations import run_kind
     budget = all(getattr(args, k) == v for k, v in DEFAULTS.items()) and args.timeout is None
     default = (args.experiment != "lr-grid" and budget
-               and is_default_experiment(experiment, seeds, default_seeds()))
+               and is_default_run(args, experiment, seeds))
     return run_kind(args.quick, default)
 
 
@@ -130,8 +132,9 @@ def cmd_search(args, command: str) -> int:
             trials = max(len(g["lr"]) * len(g.get("weight_scale", [None])) for g in grids.values())
     else:
         experiment = prepare_experiment(args)
+        spaces = experiment.search_spaces  # an arm without one tunes its default space
         sampler, trials = args.sampler, args.trials
-    seeds = args.seeds if args.seeds is not None else default_seeds(args.quick)
+    seeds = plan_seeds(args)
     if args.jobs > 1 and search_pending(experiment, trials, args.storage, args.study_prefix):
         start_worker_server()  # the workers' imports then overlap with this process's
     tracker = Tracker(args.tracking_uri)

@@ -82,7 +82,12 @@ def forest_plot(summary: pd.DataFrame, runs: pd.DataFrame, path: str, title: str
         return None
     plt = pyplot()
     heights = [len(rows) for rows, _ in families]
-    fig, axes = plt.subplots(len(families), 1, figsize=(9.5, 1.1 + 0.32 * sum(heights)),
+    # At least ~0.75 in between panels (the upper one's tick labels, the lower one's heading),
+    # however few rows they have: hspace is a fraction of the mean panel height.
+    mean_panel = 0.32 * sum(heights) / len(families)
+    hspace = max(0.22, 0.75 / mean_panel)
+    extra = (hspace - 0.22) * mean_panel * (len(families) - 1)
+    fig, axes = plt.subplots(len(families), 1, figsize=(9.5, 1.1 + 0.32 * sum(heights) + extra),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
     for ax, (rows, heading) in zip(axes[:, 0], families):
         _panel(ax, rows, runs, heading)
@@ -90,5 +95,5 @@ def forest_plot(summary: pd.DataFrame, runs: pd.DataFrame, path: str, title: str
                            "95% interval, mean (◆) and each seed (•)", fontsize=8)
     fig.suptitle(title, fontsize=10, x=0.01, ha="left")
     fig.subplots_adjust(left=0.3, right=0.8, top=1 - 0.5 / fig.get_figheight(),
-                        bottom=0.5 / fig.get_figheight() + 0.02, hspace=0.22)
+                        bottom=0.5 / fig.get_figheight() + 0.02, hspace=hspace)
     return save_figure(fig, path)

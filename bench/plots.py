@@ -54,6 +54,11 @@ def ablation_chart(tables: Mapping[str, object], path: str, title: str) -> str:
     # into a sliver: it is drawn off scale, at the left edge, its numbers still printed.
     means = [100 * float(m) for t in tables.values() for m in t["acc_mean"] if math.isfinite(float(m))]
     floor = (sorted(means)[len(means) // 2] - 25) if means else -math.inf
+    # ...unless the axis reaches down to it anyway, for an interval of an arm kept on scale.
+    kept = [100 * float(lo if math.isfinite(float(lo)) else m) for t in tables.values()
+            for m, lo in zip(t["acc_mean"], t["acc_low"])
+            if math.isfinite(float(m)) and 100 * float(m) >= floor]
+    floor = min([floor, *(low - 3 for low in kept)])
     off_scale = []
     for i, (label, t) in enumerate(tables.items()):
         color = f"C{i}"

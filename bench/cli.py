@@ -51,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="show every experiment and its arms (built-in, and the "
                                       "experiment files here or named)",
                          epilog=A.examples("python -m bench list",
-                                           "python -m bench list lr-study.toml",
                                            "python -m bench list --fields"))
     lst.add_argument("files", nargs="*", help="experiment files to list too")
     lst.add_argument("--fields", action="store_true",

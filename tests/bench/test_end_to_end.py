@@ -214,10 +214,10 @@ def test_version_and_blas_tags_describe_this_environment(quick_run):
 
 # -- artifacts -----------------------------------------------------------------------------------
 
-def test_each_child_has_its_weights_and_history_and_no_per_run_plot_by_default(quick_run):
+def test_each_child_has_its_weights_history_and_config_and_no_per_run_plot_by_default(quick_run):
     for run in quick_run.children:
         names = {a.path for a in quick_run.client.list_artifacts(run.info.run_id)}
-        assert names == {"weights.npz", "history.csv"}, run.info.run_name
+        assert names == {"weights.npz", "history.csv", "config.toml"}, run.info.run_name
 
 
 def test_run_plots_adds_a_png_learning_curve_to_every_child(store, tmp_path):
@@ -234,7 +234,8 @@ def test_run_plots_adds_a_png_learning_curve_to_every_child(store, tmp_path):
     assert len(children) == 2
     for run in children:
         names = {a.path for a in store.client.list_artifacts(run.info.run_id)}
-        assert names == {"weights.npz", "history.csv", "learning_curve.png"}, run.info.run_name
+        assert names == {"weights.npz", "history.csv", "config.toml", "learning_curve.png"}, \
+            run.info.run_name
         png = store.client.download_artifacts(run.info.run_id, "learning_curve.png",
                                               str(tmp_path / run.info.run_id))
         with open(png, "rb") as fh:

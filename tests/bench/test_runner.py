@@ -119,15 +119,15 @@ def test_execute_writes_weights_to_out_dir_and_no_plot_unless_asked(tmp_path):
     with np.load(result.weights_path) as weights:
         assert len(weights.files) == 4  # W and b of two dense layers
     assert result.curve_path is None
-    assert sorted(os.listdir(tmp_path / "run")) == ["history.csv", "weights.npz"]
+    assert sorted(os.listdir(tmp_path / "run")) == ["config.toml", "history.csv", "weights.npz"]
 
 
 def test_execute_with_plot_adds_a_png_learning_curve(tmp_path):
     result = execute(spec(), str(tmp_path / "run"), plot=True)
     with open(result.curve_path, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert sorted(os.listdir(tmp_path / "run")) == ["history.csv", "learning_curve.png",
-                                                    "weights.npz"]
+    assert sorted(os.listdir(tmp_path / "run")) == ["config.toml", "history.csv",
+                                                    "learning_curve.png", "weights.npz"]
 
 
 def test_history_csv_has_every_epoch_field_at_full_precision(tmp_path):

@@ -277,3 +277,11 @@ def test_search_on_a_file_tunes_each_arm_in_its_declared_space(template_db, tmp_
         for trial in study.trials:
             assert set(trial.params) == names
             assert 0.01 <= trial.params["lr"] <= 0.3
+
+
+def test_report_takes_the_experiment_file_and_reports_its_run(example, tmp_path):
+    proc = run_bench(["report", "lr-study.toml", "--tracking-uri", example.uri,
+                      "--results-dir", tmp_path / "results"], example.cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"run {example.parent_id}" in proc.stderr
+    assert (tmp_path / "results" / "lr-study" / "digits" / "table.md").exists()

@@ -36,12 +36,14 @@ class SharedQueue:
 
     def __init__(self, storage_url: str):
         self.url = storage_url
+        # Opened now, before any MLflow run exists: a wrong password or database must fail
+        # the command with nothing created (the preflight only reaches the server's port).
+        self.storage = open_queue_storage(storage_url)
 
     def __call__(self, *, tracker, experiment, experiment_id: str, parent: str, arm_runs: dict,
                  specs, all_keys, seeds, data_seed: int, data_dir, precision, jobs: int,
                  run_plots: bool, env: dict, quiet: bool) -> tuple[set[str], list[str]]:
-        storage = open_queue_storage(self.url)
-        queue = RunQueue.create(storage, queue_name(parent))
+        queue = RunQueue.create(self.storage, queue_name(parent))
         live = queue.live_keys()
         todo = [(s.arm, s.seed, s.key) for s in specs if s.key not in live]
         rounds = [t.user_attrs.get("round", 0) for t in queue.trials()

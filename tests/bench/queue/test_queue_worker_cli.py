@@ -62,6 +62,17 @@ def test_a_wrong_password_is_one_line_and_exit_2(pg_url, tmp_path):
     assert "not-the-password" not in proc.stderr
 
 
+def test_a_coordinator_with_a_wrong_password_creates_no_mlflow_run(pg_url, tmp_path):
+    parts = urlsplit(pg_url)
+    wrong = urlunsplit(parts._replace(netloc=f"{parts.username}:not-the-password@"
+                                             f"{parts.hostname}:{parts.port}"))
+    proc = run_bench([*TINY, "--storage", wrong], tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bench: error: cannot open Optuna storage")
+    assert list(tmp_path.iterdir()) == []  # no mlflow.db: no parent run was opened first
+
+
 @pytest.mark.parametrize("command,storage,expected", [
     ("worker", "postgresql://bench@127.0.0.1:1/bench", "127.0.0.1:1"),
     ("worker", "no-such-storage", "unsupported Optuna storage 'no-such-storage'"),

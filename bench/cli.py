@@ -337,7 +337,12 @@ def cmd_ui(args) -> int:
     from .tracking import resolve_tracking_uri
     from .ui import serve_ui
     _preflight(args)
-    require_tracking_store(resolve_tracking_uri(args.tracking_uri), "ui")
+    uri = resolve_tracking_uri(args.tracking_uri)
+    if uri.startswith(("http://", "https://")):  # a second server in front of it would crash
+        from .redaction import redact
+        raise UsageError(f"{redact(uri)} is an MLflow tracking server and serves the UI itself: "
+                         "open it in a browser (`bench ui` serves a local store)")
+    require_tracking_store(uri, "ui")
     require_free_port(args.host, args.port)
     return serve_ui(args.tracking_uri, args.host, args.port, verbose=args.verbose)
 

@@ -86,3 +86,11 @@ def test_a_bad_storage_url_is_one_line_and_exit_2_creating_nothing(command, stor
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], lines
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ui_on_a_tracking_server_points_at_the_server(mlflow_server, tmp_path):
+    proc = run_bench(["ui", "--tracking-uri", mlflow_server], tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{mlflow_server} is an MLflow tracking server" in lines[0]
+    assert "open it in a browser" in lines[0]

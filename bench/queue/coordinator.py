@@ -17,6 +17,7 @@ import time
 
 from .. import store
 from .. import tags as T
+from ..redaction import redact
 from .items import give_up, settings_for
 from .runqueue import RunQueue, has_work, open_queue_storage, queue_name
 from .worker import local_worker
@@ -56,7 +57,8 @@ class SharedQueue:
             git_commit=env.get(T.GIT_COMMIT), dataset=experiment.arms[0].config.dataset))
         if not quiet:
             print(f"queued {len(todo)} run(s) on run queue {queue.name}; other machines join "
-                  "with `python -m bench worker --storage URL`", file=sys.stderr, flush=True)
+                  f"with `python -m bench worker --storage {redact(self.url)}`",
+                  file=sys.stderr, flush=True)
         self._work(queue, jobs, quiet)
         return reconcile(tracker, queue, experiment_id, parent, set(all_keys))
 

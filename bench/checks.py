@@ -133,7 +133,9 @@ def check_tracking_uri(uri: str, timeout: float | None = None) -> None:
         parts = urllib.parse.urlsplit(uri)
         if not parts.hostname:
             raise StoreUnreachable(f"malformed tracking URI {redact(uri)!r}")
-        health = uri.rstrip("/") + "/health"
+        # An API path, not /health: MLflow 3 answers /health whatever the Host header, and
+        # refuses everything else from a host name missing from its --allowed-hosts.
+        health = uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
         try:
             port = parts.port or _DEFAULT_PORTS[scheme]
         except ValueError as exc:
@@ -146,7 +148,12 @@ def check_tracking_uri(uri: str, timeout: float | None = None) -> None:
                 netloc=f"{netloc}:{port}" if parts.port else netloc))
             with urllib.request.urlopen(probe, timeout=timeout):
                 pass
-        except urllib.error.HTTPError:
+        except urllib.error.HTTPError as exc:
+            if exc.code == 403 and b"Invalid Host header" in exc.read(200):
+                raise StoreUnreachable(
+                    f"the MLflow tracking server at {redact(uri)} refuses the host name "
+                    f"{parts.hostname!r} (403 Invalid Host header); start it with "
+                    f"--allowed-hosts {parts.hostname}:{port}") from None
             return  # the server answered
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc

@@ -155,9 +155,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--storage", default=os.environ.get("BENCH_TEST_POSTGRES_URL"),
                    help="a PostgreSQL URL (default $BENCH_TEST_POSTGRES_URL)")
-    p.add_argument("--workers", default="1,2,4,8")
-    p.add_argument("--runs", type=int, default=64)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--workers", default="1,2,4,8", help="worker process counts to time, comma-separated")
+    p.add_argument("--runs", type=int, default=64, help="trivial runs per queue (default 64)")
+    p.add_argument("--repeat", type=int, default=3, help="repeats per count; medians reported")
     p.add_argument("--tracking-uri", help="also measure this MLflow server's runs per second")
     args = p.parse_args(argv)
     from bench.progress import quiet_library_noise

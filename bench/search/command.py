@@ -58,6 +58,10 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
 
     w = sub.add_parser("worker", help="take runs of `bench run --storage` (or trials of a "
                        "search's study) from another machine",
+                       description="Take runs from the run queues of `bench run --storage URL` "
+                       "until none is waiting\nor running, then exit 0. No --tracking-uri: the "
+                       "queue names the coordinator's MLflow\nserver. With --study, take "
+                       "trials of that search's study instead.",
                        epilog=A.examples(
                            "python -m bench worker --storage postgresql://bench@db-host/bench",
                            "python -m bench worker --study ablation.mnist-5k.momentum "
@@ -65,7 +69,7 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
     w.add_argument("--study", help="a search's study, <experiment>.<dataset>.<arm> (as `bench "
                    "search` made it); without it the worker takes runs from the storage's run "
                    "queues (`bench run --storage`)")
-    w.add_argument("--storage", required=True, help="the Optuna storage holding the study or "
+    w.add_argument("--storage", metavar="URL", required=True, help="the Optuna storage holding the study or "
                    "the run queue (as given to `bench search` / `bench run`)")
     w.add_argument("--wait", action="store_true",
                    help="run queues: wait for new runs even when every queue is empty (a "
@@ -73,7 +77,8 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
                         "waited for)")
     w.add_argument("--trials", type=A.positive_int, help="at most this many trials or runs "
                    "(default: until the budget is spent or the queue is empty)")
-    w.add_argument("--timeout", type=float, help="stop after this many seconds (optional)")
+    w.add_argument("--timeout", type=float, help="take no new run or trial after this many "
+                   "seconds (default: no limit)")
 
     d = sub.add_parser("dashboard", help="open optuna-dashboard for a storage",
                        epilog=A.examples("python -m bench dashboard",

@@ -302,7 +302,7 @@ def cmd_search(args) -> int:
     _check_timeout(args)
     if not 0 <= args.seed < 2**32:
         raise UsageError(f"argument --seed: expected an integer in [0, 2**32), got {args.seed}")
-    if args.jobs > MAX_JOBS:
+    if args.jobs is not None and args.jobs > MAX_JOBS:
         raise UsageError(f"argument --jobs: expected at most {MAX_JOBS}, got {args.jobs}")
     command.plan_search(args)  # bad names and values fail here, before any store is checked
     _preflight(args, storage=True)

@@ -22,7 +22,8 @@ __all__ = ["load_structure", "load_runs", "summarize", "find_parent_run", "write
 
 STRUCTURE_FILE = "experiment.json"
 METRIC_COLUMNS = ("test_accuracy", "test_loss", "epochs_run", "best_epoch", "run_seconds",
-                  "diverged", "final_val_loss", "final_val_accuracy")
+                  "diverged", "final_val_loss", "final_val_accuracy", "target_epoch",
+                  "target_seconds")
 _NEWEST_FIRST = ["attributes.start_time DESC"]  # the order mlflow.search_runs returned
 
 
@@ -59,5 +60,8 @@ def load_runs(tracker, parent_id: str) -> pd.DataFrame:
     for col in METRIC_COLUMNS:
         out[col] = [_metric(r, col) for r in runs]
     out["streams"] = [r.data.tags.get(T.STREAMS) for r in runs]
+    # None where no target was recorded (older runs, a data set without one)
+    out["target_reached"] = [{"true": True, "false": False}.get(r.data.tags.get(T.TARGET_REACHED))
+                             for r in runs]
     out["blas_kernel"] = [r.data.tags.get(T.BLAS_KERNEL) for r in runs]
     return out.sort_values(["arm", "seed"]).reset_index(drop=True)

@@ -15,7 +15,7 @@ __all__ = ["format_p", "verdict_text", "arm_rows", "comparison_rows", "to_markdo
            "print_table", "ARM_COLUMNS", "COMPARISON_COLUMNS"]
 
 ARM_COLUMNS = ["arm", "change", "runs", "test accuracy (%)", "test loss", "best epoch",
-               "epochs run", "s / run"]
+               "epochs run", "s / run", "epochs to target"]
 COMPARISON_COLUMNS = ["arm", "vs", "Δ test acc (pp)", "p", "p (Holm)", "effect", "r",
                       "verdict"]
 
@@ -81,7 +81,8 @@ def arm_rows(summary: pd.DataFrame, with_reference: bool = False) -> list[list[s
     for r in summary.itertuples():
         row = [r.arm, r.change, _runs(r), _ci(r.acc_mean, r.acc_low, r.acc_high, 100),
                _ci(r.loss_mean, r.loss_low, r.loss_high, 1, 3), _number(r.best_epoch_mean),
-               _number(r.epochs_mean), _number(r.seconds_mean, "{:.2f}")]
+               _number(r.epochs_mean), _number(r.seconds_mean, "{:.2f}"),
+               getattr(r, "to_target", "–")]
         if with_reference:
             acc = "–" if math.isnan(r.ref_accuracy) else f"{r.ref_accuracy * 100:.2f}"
             loss = "–" if math.isnan(r.ref_loss) else f"{r.ref_loss:.3f}"

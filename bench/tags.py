@@ -14,6 +14,7 @@ __all__ = ["ARM", "ATTEMPTS", "BLAS", "BLAS_KERNEL", "STREAMS", "BLAS_THREADS_PE
            "PID", "PROCESS_START", "QUEUE", "RETRY_OF", "RUN_KEY", "SEARCH_KEY", "SEED", "STOP_REASON",
            "STORAGE", "STRUCTURE_HASH", "STUDY", "SUPERSEDED_BY", "TRACEBACK", "TRIAL_KEY",
            "TRIALS_COUNTED", "VARIANT", "CONFIG_KIND", "RESULTS_SUBDIR", "TRIALS", "VERSION", "PREFIX",
+           "TARGET_ACCURACY", "TARGET_REACHED", "STUDY_INDEX", "SPACE",
            "OWNER_TAGS", "PARENT_RUN_ID", "NOTE", "EXPERIMENT_KIND", "MODEL_TRAINING"]
 
 ARM = "bench.arm"
@@ -65,6 +66,10 @@ TRIALS_COUNTED = "bench.trials_counted"
 VARIANT = "bench.variant"
 CONFIG_KIND = "bench.config_kind"     # default | quick | custom (see bench.locations)
 RESULTS_SUBDIR = "bench.results_subdir"  # where its tables went, under the results root
+TARGET_ACCURACY = "bench.target_accuracy"  # per run: its data set's validation target (bench.targets)
+TARGET_REACHED = "bench.target_reached"    # "true" / "false" (censored at epochs_run)
+STUDY_INDEX = "bench.study_index"          # a search's arm run: which of the repeated studies
+SPACE = "bench.space"                      # a search: lr or full (experiments.search_space)
 
 # Families of keys: bench.trials_<state> (an arm search's trial counts), bench.version.<pkg>
 # (package versions), bench.<git field> (git_commit, git_dirty).

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from . import tags as T
 from .locks import sqlite_store_lock
 from .redaction import redact, redact_text
+from .targets import target_for, time_to_target
 
 __all__ = ["DEFAULT_TRACKING_URI", "resolve_tracking_uri", "Tracker", "EPOCH_METRICS", "artifact_folder",
            "TrackingUnavailable", "is_transient"]
@@ -392,6 +393,15 @@ class Tracker:
                     continue  # not evaluated this epoch: no point rather than a NaN point
                 series.append((key, value, rec["epoch"]))
         series += [(k, v, 0) for k, v in result.final_metrics().items()]
+        target_tags = {}
+        target = target_for(result.spec.config.dataset)
+        if target is not None:  # a run that never reached it gets no number, only the tag
+            reached = time_to_target(result.history, target)
+            target_tags = {T.TARGET_ACCURACY: f"{target:g}",
+                           T.TARGET_REACHED: str(reached.reached).lower()}
+            if reached.reached:
+                series += [("target_epoch", float(reached.epoch), 0),
+                           ("target_seconds", reached.seconds, 0)]
         # "-" marks -inf, so that the value can be restored (report.load_runs).
         infinite = sorted({("-" if v < 0 else "") + (f"{k}@{s}" if s else k)
                            for k, v, s in series if math.isinf(v)})
@@ -403,6 +413,7 @@ class Tracker:
             T.DATASET_FINGERPRINT: json.dumps(fp, sort_keys=True)[:4900],
             T.BLAS_KERNEL: result.blas_kernel,
             T.STREAMS: result.streams,
+            **target_tags,
         })
         self.log_artifact(run_id, result.weights_path)
         self.log_artifact(run_id, result.history_path)

@@ -4,6 +4,11 @@
 when the arm has momentum; the final/initial learning-rate ratio when it decays; hidden
 widths (scaled together); the dropout keep probability when it drops out; the weight scale
 when it initialises with ``normal``. Log scales where the quantity is a scale.
+
+``lr_space(config)`` tunes the learning rate alone, log-uniform over ``LR_RANGE``, for every
+arm (the DeepOBS protocol): every arm then spends its trials on one dimension, so equal
+trial counts are equal budgets. A decaying schedule keeps the arm's own final/initial ratio.
+``SPACES`` names both for the command line and the study settings.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from dataclasses import dataclass
 
 from .config import RunConfig
 
-__all__ = ["Float", "Int", "Choice", "default_space", "apply_values"]
+__all__ = ["Float", "Int", "Choice", "default_space", "lr_space", "SPACES", "LR_RANGE",
+           "apply_values"]
+
+LR_RANGE = (1e-3, 1.0)  # three decades around the arms' hand-picked 0.1-0.2
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class Choice:
 
 
 def default_space(config: RunConfig) -> dict:
-    space: dict = {"lr": Float(1e-3, 1.0, log=True)}
+    space: dict = {"lr": Float(*LR_RANGE, log=True)}
     if config.momentum > 0:
         space["momentum"] = Float(0.5, 0.99)
     if config.schedule in ("linear", "exponential", "cosine"):
@@ -49,12 +57,22 @@ def default_space(config: RunConfig) -> dict:
     return space
 
 
+def lr_space(config: RunConfig) -> dict:
+    """The learning rate alone, whatever else the arm uses."""
+    return {"lr": Float(*LR_RANGE, log=True)}
+
+
+SPACES = {"lr": lr_space, "full": default_space}
+
+
 def apply_values(config: RunConfig, values: dict) -> RunConfig:
     """The arm's config with sampled ``values`` applied (derived knobs resolved here)."""
     changes = {k: v for k, v in values.items() if k not in ("final_lr_ratio", "width_factor")}
     lr = changes.get("lr", config.lr)
     if "final_lr_ratio" in values:
         changes["final_lr"] = lr * values["final_lr_ratio"]
+    elif "lr" in values and config.final_lr is not None:  # keep the arm's decay ratio
+        changes["final_lr"] = lr * (config.final_lr / config.lr)
     if "width_factor" in values:
         changes["hidden"] = tuple(max(1, round(h * values["width_factor"])) for h in config.hidden)
     return config.replace(**changes)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 
@@ -15,7 +13,11 @@ from .study import PRUNERS, SAMPLERS
 __all__ = ["add_search_commands", "plan_search", "cmd_search", "cmd_worker", "cmd_dashboard",
            "search_kind", "DEFAULTS"]
 
-DEFAULTS = {"trials": 20, "sampler": "tpe", "pruner": "median", "seed": 0}  # the default budget
+# The default budget, whose tables are committed (the README's "Where results go").
+DEFAULTS = {"trials": 20, "sampler": "tpe", "pruner": "median", "seed": 0, "studies": 3,
+            "space": "lr"}
+SPACE_NAMES = ("lr", "full")
+QUICK = {"trials": 3, "studies": 1}  # --quick: a smoke test of the pipeline (under a minute)
 STORAGE_HELP = ("Optuna storage: a .journal file (default optuna.journal), sqlite:///PATH or "
                 "postgresql://USER@HOST/DB")
 
@@ -28,9 +30,10 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
                            "python -m bench search ablation --trials 20",
                            "python -m bench search ablation --quick --arms momentum,glorot"))
     s.add_argument("experiment", help="experiment name, experiment file (NAME.toml, its arms' "
-                                      "search spaces used), or lr-grid (notebook 003's grid)")
-    s.add_argument("--trials", type=A.positive_int, default=DEFAULTS["trials"],
-                   help=f"trials per arm (default {DEFAULTS['trials']})")
+                                      "search spaces apply with --space full), or lr-grid (notebook 003's grid)")
+    s.add_argument("--trials", type=A.positive_int, default=None,
+                   help=f"trials per study (default {DEFAULTS['trials']}; {QUICK['trials']} "
+                        "with --quick)")
     s.add_argument("--timeout", type=float, help="seconds per arm (optional)")
     s.add_argument("--sampler", choices=SAMPLERS, default=DEFAULTS["sampler"],
                    help=f"Optuna sampler (default {DEFAULTS['sampler']})")
@@ -38,7 +41,14 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
                    help=f"Optuna pruner (default {DEFAULTS['pruner']})")
     s.add_argument("--storage", help=STORAGE_HELP)
     s.add_argument("--study-prefix", default="", help="prefix for study names (start fresh studies)")
-    s.add_argument("--jobs", type=A.positive_int, default=1, help="worker processes per arm (default 1)")
+    s.add_argument("--studies", type=A.positive_int, default=None,
+                   help=f"independent studies per arm, each with the full trial budget and its "
+                        f"own sampler seed (default {DEFAULTS['studies']}; 1 with --quick)")
+    s.add_argument("--space", choices=SPACE_NAMES, default=DEFAULTS["space"],
+                   help="lr: the learning rate alone for every arm (log-uniform 1e-3..1); "
+                        f"full: each arm's own knobs (default {DEFAULTS['space']})")
+    s.add_argument("--jobs", type=A.positive_int, default=None,
+                   help="worker processes per study (default: the number of cores)")
     s.add_argument("--seeds", type=A.seeds, default=None,
                    help="re-seed the best configs over these seeds (default 5, or a list like 0,3,7)")
     s.add_argument("--no-reseed", action="store_true", help="tune only; skip the tuned table")
@@ -47,7 +57,8 @@ def add_search_commands(sub, option_owners: dict[str, list]) -> None:
     s.add_argument("--epochs", type=A.positive_int, help="override every arm's epoch count")
     s.add_argument("--arms", type=A.csv(str), help="comma-separated subset of arms")
     A.add_set(s)
-    s.add_argument("--quick", action="store_true", help="smoke-sized: 3 epochs, 2 seeds")
+    s.add_argument("--quick", action="store_true",
+                   help=f"smoke-sized: 3 epochs, 2 seeds, {QUICK['trials']} trials, 1 study")
     s.add_argument("--quiet", action="store_true",
                    help="no progress output (tables and where they went are still printed)")
     s.add_argument("--json", action="store_true", help="print the tuned table as JSON on stdout")
@@ -95,19 +106,18 @@ def search_kind(args, experiment, seeds) -> str:
     """``default`` only for the experiment's full default configuration searched with the
     default budget, sampler, pruner and seed (the search whose tables are committed)."""
     from ..locations import run_kind
-    budget = all(getattr(args, k) == v for k, v in DEFAULTS.items()) and args.timeout is None
+    budget = (all(getattr(args, k, v) == v for k, v in DEFAULTS.items())
+              and args.timeout is None)
     default = (args.experiment != "lr-grid" and budget
                and is_default_run(args, experiment, seeds))
     return run_kind(args.quick, default)
 
 
-def _config_hash(experiment, seeds) -> str:
-    blob = json.dumps(experiment.arm_configs() + [seeds], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
 def plan_search(args):
     """Check the experiment and its options (lr-grid's are its own) before any store is."""
+    for key in ("trials", "studies"):  # a smaller budget for --quick, unless one is given
+        if getattr(args, key, None) is None:
+            setattr(args, key, (QUICK if args.quick else DEFAULTS)[key])
     if args.experiment == "lr-grid":
         experiment_options(args, "lr-grid", {"lr-grid": LR_GRID_OPTIONS})
         return None
@@ -117,7 +127,6 @@ def plan_search(args):
 def cmd_search(args, command: str) -> int:
     from ..tracking import Tracker
     from .report import write_search_report
-    from .outcome import tuned_experiment
     from .run import run_search, search_pending, start_worker_server
 
     # Reading a run's artifacts back (the tables) must not draw a progress bar per file.
@@ -137,46 +146,48 @@ def cmd_search(args, command: str) -> int:
             trials = max(len(g["lr"]) * len(g.get("weight_scale", [None])) for g in grids.values())
     else:
         experiment = prepare_experiment(args)
-        spaces = experiment.search_spaces  # an arm without one tunes its default space
+        # A file's declared spaces are its arms' full spaces: `--space lr` (the default)
+        # tunes the learning rate alone for every arm, so budgets stay comparable.
+        spaces = experiment.search_spaces if args.space == "full" else None
+        if experiment.search_spaces and args.space != "full" and not args.quiet:
+            print(f"search: --space {args.space} tunes the learning rate only; the search spaces "
+                  f"{experiment.name} declares apply with --space full", file=sys.stderr)
         sampler, trials = args.sampler, args.trials
     seeds = plan_seeds(args)
-    if args.jobs > 1 and search_pending(experiment, trials, args.storage, args.study_prefix):
+    if args.jobs is None:
+        from ..executor import default_jobs
+        args.jobs = default_jobs()
+    studies = 1 if args.experiment == "lr-grid" else args.studies
+    space = "full" if args.experiment == "lr-grid" else args.space
+    if args.jobs > 1 and search_pending(experiment, trials, args.storage, args.study_prefix,
+                                        studies, space):
         start_worker_server()  # the workers' imports then overlap with this process's
     tracker = Tracker(args.tracking_uri)
-    search_run, outcome = run_search(
+    search_run, outcomes = run_search(
         experiment, tracker, trials=trials, storage_url=args.storage, jobs=args.jobs,
         timeout=args.timeout, sampler=sampler, pruner=args.pruner, seed=args.seed,
         study_prefix=args.study_prefix, experiment_name=args.experiment_name,
         data_dir=getattr(args, "data_dir", None), spaces=spaces, grids=grids,
-        objective=objective, quiet=args.quiet)
+        objective=objective, quiet=args.quiet, studies=studies, space=space)
     from ..locations import place
     dataset = experiment.arms[0].config.dataset
     kind = search_kind(args, experiment, seeds)
     subdir = place(tracker, search_run, experiment.name, dataset, kind)
     out_dir = os.path.join(args.results_dir, subdir)
-    report = write_search_report(tracker, search_run, outcome, args.storage, out_dir, trials,
-                                 f"search: {experiment.name} on {dataset}", objective,
-                                 quick=args.quick)
+    title = f"search: {experiment.name} on {dataset}"
     if args.experiment == "lr-grid":
+        report = write_search_report(tracker, search_run, outcomes, args.storage, out_dir,
+                                     trials, title, objective, quick=args.quick)
         from .lr_grid import write_heatmap
-        write_heatmap(tracker, search_run, outcome, args.storage, out_dir)
+        write_heatmap(tracker, search_run, outcomes[0], args.storage, out_dir)
         return 0
+    p_best = None
     if not args.no_reseed:
-        from ..publish import publish  # imports scipy: only when re-seeding
-        from ..session import run_experiment
-        tuned = tuned_experiment(experiment, outcome)
-        parent = run_experiment(tuned, tracker, seeds=seeds, jobs=max(args.jobs, 1),
-                                experiment_name=args.experiment_name, data_dir=args.data_dir,
-                                quiet=args.quiet, command=command, variant="tuned",
-                                run_key=f"tuned-{_config_hash(tuned, seeds)}")
-        place(tracker, parent, experiment.name, dataset, kind, subdir)
-        budget = "; ".join(f"{arm}: {info.counted} trials, {info.seconds:.0f}s"
-                           for arm, info in outcome.items())
-        publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
-                extra_notes=[f"Each arm tuned with {trials} Optuna trials ({args.sampler} sampler, "
-                             f"{args.pruner} pruner) on validation loss, then its best configuration "
-                             f"re-trained over the seeds above and scored once on the test set. "
-                             f"Budget spent: {budget}. See search.md."], as_json=args.json)
+        from .tuned import reseed
+        p_best = reseed(args, experiment, outcomes, tracker, seeds, kind, subdir, command,
+                        trials, out_dir)
+    report = write_search_report(tracker, search_run, outcomes, args.storage, out_dir, trials,
+                                 title, objective, quick=args.quick, p_best=p_best)
     print(f"search report: {report['path']}", file=sys.stderr)
     if report["caveat"]:
         print(report["caveat"], file=sys.stderr)

@@ -18,7 +18,10 @@ from .. import tags as T
 from ..runner import RunSpec, execute
 from .budget import FAIL_REASON, OUTCOME_ATTR, claim, worker_identity
 
-__all__ = ["TrialContext", "suggest", "make_objective", "Objective", "OverBudget"]
+__all__ = ["TrialContext", "suggest", "make_objective", "Objective", "OverBudget",
+           "VAL_ACCURACY_ATTR"]
+
+VAL_ACCURACY_ATTR = "val_accuracy"  # the trial's validation accuracy at its scored epoch
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class Objective:
                            ctx.data_dir, stream="trial")
             result = execute(spec, callbacks=[_pruning_callback(trial)], evaluate_test=False)
             tracker.record_result(run_id, result)
+            # The tuning curves' score (bench.search.tuning_curve), for every counted trial.
+            trial.set_user_attr(VAL_ACCURACY_ATTR, float(result.val_accuracy))
             if result.stop_reason == "pruned":
                 trial.set_user_attr(OUTCOME_ATTR, "pruned")
                 tracker.set_tags(run_id, {"optuna.state": "PRUNED", "pruned": "true"})

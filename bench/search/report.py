@@ -74,44 +74,122 @@ def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, titl
     return path
 
 
-def write_search_report(tracker, search_run: str, outcome: dict, storage_url: str | None,
+def _scores(studies: list) -> list[float]:
+    """Every counted trial's validation accuracy (0 where it has none: it found nothing)."""
+    from .budget import counts
+    from .objective import VAL_ACCURACY_ATTR
+    out = []
+    for study in studies:
+        for t in study.get_trials(deepcopy=False):
+            if counts(t):
+                v = t.user_attrs.get(VAL_ACCURACY_ATTR)
+                out.append(float(v) if v is not None and math.isfinite(v) else 0.0)
+    return out
+
+
+def _params_text(best) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in (best.params.items() if best else []))
+
+
+def _arm_row(arm: str, infos: list, studies: list) -> tuple[str, dict]:
+    from .study import SETTINGS_ATTR
+    states = {k: sum(i.states[k] for i in infos) for k in ("COMPLETE", "PRUNED", "FAIL")}
+    bests = [i.best_trial for i in infos]
+    found = [b for b in bests if b is not None]
+    best = min(found, key=lambda b: b.value) if found else None
+    space = studies[0].user_attrs.get(SETTINGS_ATTR, {}).get("space", {})
+    params = "; ".join(f"{k + 1}: {_params_text(b) or '–'}" for k, b in enumerate(bests)) \
+        if len(bests) > 1 else (_params_text(best) or "–")
+    imp = importances(studies[0])  # of the first study: fANOVA fits one study
+    imp_text = ", ".join(f"{k} {v:.2f}" for k, v in imp.items()) or "–"
+    row = (f"| {arm} | {len(space)} ({', '.join(space) or '–'}) | {states['COMPLETE']} / "
+           f"{states['PRUNED']} / {states['FAIL']} | {sum(i.seconds for i in infos):.1f} | "
+           f"{'–' if best is None else f'{best.value:.4f}'} | {params} | {imp_text} |")
+    return row, {"importances": imp, "states": states}
+
+
+def _curve_section(curves: dict, budget: int, studies: int, p_best: dict | None) -> list[str]:
+    from .tuning_curve import curve_table, ranking_stable_since
+    final = {a: c["mean"][budget - 1] for a, c in curves.items() if not math.isnan(c["mean"][budget - 1])}
+    lines = ["## Tuning curves", "",
+             f"Expected best validation accuracy (%) after k trials, with its band (± one "
+             f"standard deviation of that best, clipped to the scores seen) in brackets, per arm, from all {studies} x {budget} "
+             "trials of its studies (Dodge et al. 2019). Estimator: the expected maximum of k "
+             "draws *with replacement* from the arm's trial scores, E[max] = sum_i v_(i) "
+             "[(i/n)^k - ((i-1)/n)^k]; it is biased (optimistic as k nears n, and it cannot "
+             "exceed the best trial seen), less so here since k <= budget < n when studies are "
+             "pooled. TPE trials are not independent draws, so read the curves as descriptive.",
+             "", *curve_table(curves, budget), ""]
+    if final:
+        order = sorted(final, key=lambda a: -final[a])
+        since = ranking_stable_since(curves, budget)
+        lead = order[0]
+        gain = {a: curves[a]["mean"][budget - 1] - curves[a]["mean"][max(0, budget * 3 // 4 - 1)]
+                for a in final}
+        moving = max(gain, key=gain.get)
+        stable = (f"the ranking of the arms has not changed since k = {since}" if since < budget
+                  else "the ranking still changed at the last trial: the budget did not settle it")
+        lines += [f"At the full budget (k = {budget}) the expected best is {lead} "
+                  f"({final[lead] * 100:.2f}%)" + (f", ahead of {order[1]} by "
+                  f"{(final[lead] - final[order[1]]) * 100:.2f} pp" if len(order) > 1 else "")
+                  + f"; {stable}. Over the last quarter of the budget the largest gain is "
+                  f"{moving}'s, {gain[moving] * 100:+.2f} pp.", ""]
+    if p_best:
+        lines += ["Probability that each arm is best at the full budget (bootstrap over studies "
+                  "and seeds of the re-seeded test accuracies; see tuned.md): "
+                  + ", ".join(f"{a} {p:.2f}" for a, p in sorted(p_best.items(), key=lambda x: -x[1])
+                              if not math.isnan(p)) + ".", ""]
+    return lines
+
+
+def write_search_report(tracker, search_run: str, outcomes: list, storage_url: str | None,
                         out_dir: str, budget: int, title: str, objective: str = "val_loss",
-                        quick: bool = False) -> dict:
+                        quick: bool = False, p_best: dict | None = None) -> dict:
+    """``search.md`` and its figures. ``outcomes``: one ``SearchOutcome`` per study."""
     import optuna
 
     from .storage import open_storage
+    from .tuning_curve import plot_tuning_curves, tuning_curve
     storage = open_storage(storage_url)
     os.makedirs(out_dir, exist_ok=True)
+    n = len(outcomes)
     lines = [f"# {title}", "",
-             f"Budget: {budget} trials per arm (counted across restarts; trials of dead workers "
-             "are retried and not counted). Objective: "
+             f"Budget: {n} independent stud{'y' if n == 1 else 'ies'} per arm of {budget} trials "
+             "each (counted across restarts; trials of dead workers are retried and not "
+             "counted), each study with its own sampler seed. Objective: "
              f"{'final training loss' if objective == 'train_loss' else 'validation loss'}.", "",
-             "| arm | trials complete / pruned / failed | search time (s) | best objective | "
-             "best parameters | importances |", "|---|---|---|---|---|---|"]
-    curves, result = {}, {}
-    for arm, info in outcome.items():
-        study = optuna.load_study(study_name=info.study, storage=storage)
-        imp = importances(study)
-        curves[arm] = best_so_far(study)
-        best = info.best_trial
-        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in (best.params.items() if best else []))
-        imp_text = ", ".join(f"{k} {v:.2f}" for k, v in imp.items()) or "–"
-        s = info.states
-        lines.append(f"| {arm} | {s['COMPLETE']} / {s['PRUNED']} / {s['FAIL']} | "
-                     f"{info.seconds:.1f} | {best.value:.4f} | {params} | {imp_text} |"
-                     if best else f"| {arm} | {s['COMPLETE']} / {s['PRUNED']} / {s['FAIL']} | "
-                     f"{info.seconds:.1f} | – | – | – |")
-        tracker.log_json(info.arm_run, {"importances": imp, "best_so_far": curves[arm]},
+             "| arm | dimensions | trials complete / pruned / failed | search time (s) | best "
+             "objective | best parameters" + (" (per study)" if n > 1 else "") +
+             " | importances |", "|---|---|---|---|---|---|---|"]
+    curves, result, counted = {}, {}, {}
+    for arm in outcomes[0]:
+        infos = [o[arm] for o in outcomes if arm in o]
+        studies = [optuna.load_study(study_name=i.study, storage=storage) for i in infos]
+        row, result[arm] = _arm_row(arm, infos, studies)
+        lines.append(row)
+        result[arm]["best_so_far"] = best_so_far(studies[0])
+        counted[arm] = result[arm]["states"]["COMPLETE"] // max(1, n)
+        if objective == "val_loss":
+            curves[arm] = tuning_curve(_scores(studies), budget)
+        tracker.log_json(infos[0].arm_run, {"importances": result[arm]["importances"],
+                                            "best_so_far": result[arm]["best_so_far"]},
                          "search_summary.json")
-        result[arm] = {"importances": imp, "best_so_far": curves[arm]}
-    caveat = importance_caveat({arm: info.states["COMPLETE"] for arm, info in outcome.items()},
-                               quick)
+    caveat = importance_caveat(counted, quick)
     if caveat:
         lines += ["", caveat[0].upper() + caveat[1:] + "."]
-    plot = plot_best_so_far(curves, os.path.join(out_dir, "search_best_so_far.png"), title)
+    lines.append("")
+    if curves:
+        lines += _curve_section(curves, budget, n, p_best)
+        figure = plot_tuning_curves(curves, os.path.join(out_dir, "tuning_curves.png"),
+                                    f"{title}: expected best of k trials")
+        tracker.log_artifact(search_run, figure)
+        lines += ["![tuning curves](tuning_curves.png)", ""]
+    plot = plot_best_so_far({a: r["best_so_far"] for a, r in result.items()},
+                            os.path.join(out_dir, "search_best_so_far.png"),
+                            title + (" (study 1)" if n > 1 else ""))
     tracker.log_artifact(search_run, plot)
-    lines += ["", "![best so far](search_best_so_far.png)", ""]
+    lines += ["![best so far](search_best_so_far.png)", ""]
     from ..plots import importances_chart
     imp_plot = importances_chart({a: r["importances"] for a, r in result.items()},
                                  os.path.join(out_dir, "search_importances.png"),
@@ -122,4 +200,4 @@ def write_search_report(tracker, search_run: str, outcome: dict, storage_url: st
     path = os.path.join(out_dir, "search.md")
     write_atomic(path, "\n".join(lines) + "\n")
     tracker.log_artifact(search_run, path)
-    return {"path": path, "plot": plot, "arms": result, "caveat": caveat}
+    return {"path": path, "plot": plot, "arms": result, "caveat": caveat, "curves": curves}

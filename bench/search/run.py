@@ -1,4 +1,9 @@
-"""``bench search``: one study per arm with equal budgets, then re-seed each arm's best.
+"""``bench search``: S independent studies per arm with equal budgets, then re-seed each best.
+
+Study ``k`` of an arm (``k = 0 .. S-1``) has its own name and so its own sampler seeds (derived
+from ``--seed`` and the study name), and its own budget, counted exactly however many workers
+share it. Studies run one after the other, all arms of study 0 first: an interrupted search
+already has complete studies to show.
 
 Re-running the same command continues the same studies: finished trials are kept and not
 re-run, trials of dead workers are retried, the budget is counted across restarts, and the
@@ -23,14 +28,22 @@ from ..runner import load_data
 from .outcome import ArmOutcome, SearchOutcome
 from .budget import counted_trials, recover_stale_trials, remaining
 from .storage import describe_storage, open_storage
+from .progress import SearchProgress
 from .study import SETTINGS_ATTR, study_settings
 from .worker import run_worker, sweep_orphan_runs, worker_main
 
 __all__ = ["run_search", "study_name_for", "search_pending", "start_worker_server"]
 
 
-def study_name_for(prefix: str, experiment: str, dataset: str, arm: str) -> str:
-    return f"{prefix}{experiment}.{dataset}.{arm}"
+def study_name_for(prefix: str, experiment: str, dataset: str, arm: str, index: int = 0,
+                   space: str = "full") -> str:
+    """``<prefix><experiment>.<dataset>.<arm>``, then ``.lr`` for the learning-rate-only
+    space and ``.study-<k+1>`` for the repeated studies after the first (so a search with more
+    studies continues the studies of one with fewer)."""
+    name = f"{prefix}{experiment}.{dataset}.{arm}"
+    if space != "full":
+        name += f".{space}"
+    return name + (f".study-{index + 1}" if index else "")
 
 
 @dataclass
@@ -50,6 +63,8 @@ class _Search:
     spaces: dict
     grids: dict
     quiet: bool
+    space: str = "full"         # experiments.search_space.SPACES, unless ``spaces`` names one
+    progress: object = None
     study_name: str | None = None   # the arm in progress (for clean-up on failure)
     arm_run: str | None = None
 
@@ -75,13 +90,13 @@ def _worker_context():
 
 
 def search_pending(experiment: Experiment, trials: int, storage_url: str | None,
-                   study_prefix: str = "") -> bool:
+                   study_prefix: str = "", studies: int = 1, space: str = "full") -> bool:
     """Whether any arm's study still has budget left (or does not exist yet)."""
     import optuna
     storage = open_storage(storage_url, heartbeat=False)
     dataset = experiment.arms[0].config.dataset
-    for arm in experiment.arms:
-        name = study_name_for(study_prefix, experiment.name, dataset, arm.name)
+    for arm, index in ((a, k) for k in range(studies) for a in experiment.arms):
+        name = study_name_for(study_prefix, experiment.name, dataset, arm.name, index, space)
         try:
             study = optuna.load_study(study_name=name, storage=storage)
         except KeyError:
@@ -154,8 +169,11 @@ def run_search(experiment: Experiment, tracker, *, trials: int, storage_url: str
                pruner="median", seed: int = 0, study_prefix: str = "",
                experiment_name: str | None = None, data_seed: int = 0, data_dir: str | None = None,
                spaces: dict | None = None, grids: dict | None = None, objective: str = "val_loss",
-               quiet: bool = False) -> tuple[str, SearchOutcome]:
-    """Tune every arm with ``trials`` trials; returns the search run id and the outcome.
+               quiet: bool = False, studies: int = 1,
+               space: str = "full") -> tuple[str, list[SearchOutcome]]:
+    """Tune every arm with ``studies`` studies of ``trials`` trials each; returns the search
+    run id and one outcome per study. ``space`` names the search space of every arm
+    (``experiments.search_space.SPACES``) unless ``spaces`` gives one per arm.
 
     ``jobs`` worker processes per arm (1: in this process; 0: none, the studies are only
     created for ``bench worker`` to run). ``pruner`` is a name or an Optuna pruner object
@@ -172,72 +190,94 @@ def run_search(experiment: Experiment, tracker, *, trials: int, storage_url: str
     cfg0 = experiment.arms[0].config
     data = load_data(cfg0.dataset, data_seed, cfg0.standardize, data_dir, cfg0.dtype)
     exp_id = tracker.experiment_id(experiment_name or experiment.name)
+    key = f"{study_prefix}{experiment.name}.{cfg0.dataset}" + ("" if space == "full" else f".{space}")
     search_run = _reopen_or_start(
-        tracker, exp_id, T.SEARCH_KEY, f"{study_prefix}{experiment.name}.{cfg0.dataset}",
+        tracker, exp_id, T.SEARCH_KEY, key,
         f"search/{experiment.name}/{cfg0.dataset}",
         {**environment_tags(), T.KIND: "search", T.EXPERIMENT: experiment.name,
-         T.DATASET: cfg0.dataset, T.STORAGE: describe_storage(storage_url)},
-        description=f"Equal-budget Optuna search: {trials} trials per arm, {sampler} sampler, "
+         T.DATASET: cfg0.dataset, T.STORAGE: describe_storage(storage_url), T.SPACE: space},
+        description=f"Equal-budget Optuna search: {studies} x {trials} trials per arm, {sampler} sampler, "
                     f"{pruner_name} pruner. Dataset: {data.description}")
     search = _Search(
         experiment, tracker, open_storage(storage_url), storage_url, exp_id, trials, jobs,
-        timeout, pruner, spaces=spaces or {}, grids=grids or {}, quiet=quiet,
+        timeout, pruner, spaces=spaces or {}, grids=grids or {}, quiet=quiet, space=space,
         settings=dict(experiment=experiment.name, budget=trials, sampler=sampler,
                       pruner=pruner_name, seed=seed, tracking_uri=tracker.uri,
                       mlflow_experiment_id=exp_id, data_seed=data_seed, data_dir=data_dir,
                       objective=objective))
-    outcome: SearchOutcome = {}
+    outcomes: list[SearchOutcome] = [{} for _ in range(studies)]
     previous = _install_sigterm()
+    search.progress = SearchProgress([a.name for a in experiment.arms], studies * trials,
+                                     storage_url, quiet)
     try:
-        for arm in experiment.arms:
-            name = study_name_for(study_prefix, experiment.name, cfg0.dataset, arm.name)
-            outcome[arm.name] = _tune_arm(search, arm, name, search_run)
+        for index in range(studies):
+            for arm in experiment.arms:
+                name = study_name_for(study_prefix, experiment.name, cfg0.dataset, arm.name,
+                                      index, space)
+                outcomes[index][arm.name] = _tune_arm(search, arm, name, search_run, index,
+                                                      studies)
     except BaseException as exc:
+        search.progress.close()
         _stop(search, search_run, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
         raise
     finally:
         _restore_sigterm(previous)
+    search.progress.close()
     tracker.end(search_run, "FINISHED")
-    return search_run, outcome
+    return search_run, outcomes
 
 
-def _tune_arm(search: _Search, arm: Arm, name: str, search_run: str) -> ArmOutcome:
-    """Run ``arm``'s study to its budget and record what it found on the arm's run."""
+def _tune_arm(search: _Search, arm: Arm, name: str, search_run: str, index: int = 0,
+              studies: int = 1) -> ArmOutcome:
+    """Run study ``index`` of ``arm`` to its budget and record what it found on its run."""
     tracker, trials, jobs = search.tracker, search.trials, search.jobs
     search.study_name = name
+    label = f"{arm.name}/search" + (f"-{index + 1}" if studies > 1 else "")
     search.arm_run = arm_run = _reopen_or_start(
-        tracker, search.exp_id, T.STUDY, name, f"{arm.name}/search",
-        {T.KIND: "arm-search", T.ARM: arm.name, T.DATASET: arm.config.dataset},
+        tracker, search.exp_id, T.STUDY, name, label,
+        {T.KIND: "arm-search", T.ARM: arm.name, T.DATASET: arm.config.dataset,
+         T.STUDY_INDEX: str(index)},
         parent=search_run, description=arm.description)
-    study = _open_study(search, arm, name, arm_run)
+    study = _open_study(search, arm, name, arm_run, index)
     todo = remaining(study, trials)
-    if not search.quiet:
-        print(f"[search] {arm.name}: {trials - todo}/{trials} trials already counted, "
+    if not search.quiet and not search.progress.live:
+        which = f" study {index + 1}/{studies}" if studies > 1 else ""
+        print(f"[search] {arm.name}{which}: {trials - todo}/{trials} trials already counted, "
               f"running {todo} with {min(jobs, todo) if jobs > 1 else jobs} worker(s)",
               file=sys.stderr, flush=True)
     started = time.perf_counter()
-    if todo:
-        pruner = None if isinstance(search.pruner, str) else search.pruner
-        _run_workers(study, name, search.storage_url, jobs, todo, search.timeout, tracker,
-                     pruner=pruner, quiet=search.quiet)
+    search.progress.watch(arm.name, name)
+    try:
+        if todo:
+            pruner = None if isinstance(search.pruner, str) else search.pruner
+            _run_workers(study, name, search.storage_url, jobs, todo, search.timeout, tracker,
+                         pruner=pruner, quiet=search.quiet)
+    finally:
+        search.progress.unwatch()
     seconds = time.perf_counter() - started
     result = _close_arm(search, arm, name, arm_run, seconds)
     search.study_name = search.arm_run = None
     return result
 
 
-def _open_study(search: _Search, arm: Arm, name: str, arm_run: str):
+def _arm_space(search: _Search, arm: Arm) -> dict:
+    from experiments.search_space import SPACES
+    return search.spaces.get(arm.name) or SPACES[search.space](arm.config)
+
+
+def _open_study(search: _Search, arm: Arm, name: str, arm_run: str, index: int = 0):
     """The arm's study, created or continued, with its settings stored and checked."""
     import optuna  # see run_search
     study = optuna.create_study(study_name=name, storage=search.storage, direction="minimize",
                                 load_if_exists=True)
     settings = study_settings(
         **search.settings, arm=arm, study_name=name, arm_run_id=arm_run,
-        space=search.spaces.get(arm.name), grid=search.grids.get(arm.name))
+        space=_arm_space(search, arm), grid=search.grids.get(arm.name), study_index=index)
     old = study.user_attrs.get(SETTINGS_ATTR)
-    if old and _canonical(old["config"]) != _canonical(settings["config"]):
-        raise ValueError(f"study {name!r} exists with a different configuration for arm "
-                         f"{arm.name!r}; use --study-prefix to start a new one")
+    for what in ("config", "space"):
+        if old and _canonical(old[what]) != _canonical(settings[what]):
+            raise ValueError(f"study {name!r} exists with a different {what} for arm "
+                             f"{arm.name!r}; use --study-prefix to start a new one")
     study.set_user_attr(SETTINGS_ATTR, settings)
     pairs = (search.grids.get(arm.name) or {}).get("pairs")
     if pairs and not study.get_trials(deepcopy=False):

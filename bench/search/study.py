@@ -93,7 +93,7 @@ def study_settings(*, experiment: str, arm: Arm, study_name: str, budget: int, s
                    pruner: str, seed: int, tracking_uri: str, mlflow_experiment_id: str,
                    arm_run_id: str, data_seed: int, data_dir: str | None,
                    space: dict | None = None, grid: dict | None = None,
-                   objective: str = "val_loss") -> dict:
+                   objective: str = "val_loss", study_index: int = 0) -> dict:
     space = space if space is not None else default_space(arm.config)
     return {
         "experiment": experiment, "arm": arm.name, "arm_description": arm.description,
@@ -102,6 +102,7 @@ def study_settings(*, experiment: str, arm: Arm, study_name: str, budget: int, s
         "seed": seed, "tracking_uri": tracking_uri, "mlflow_experiment_id": mlflow_experiment_id,
         "arm_run_id": arm_run_id, "data_seed": data_seed, "data_dir": data_dir,
         "epochs": arm.config.epochs, "grid": grid, "objective": objective,
+        "study_index": study_index,
     }
 
 

@@ -220,6 +220,19 @@ def cmd_rerun(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.dataset and "," in args.dataset:  # one run per data set, then the summary across
+        from .across import for_each_dataset, is_default_dir, write_across
+        done = for_each_dataset(args, _run_one)
+        write_across(args.experiment, {d: r["summary"] for d, r in done.items()},
+                     args.results_dir, _command_line(args),
+                     default=all(is_default_dir(r["out_dir"], args.experiment, d)
+                                 for d, r in done.items()))
+        return 0
+    _run_one(args)
+    return 0
+
+
+def _run_one(args) -> dict:
     from .checks import redact
     experiment, seeds, jobs = run_plan(args)
     precision = precision_plan(args)
@@ -255,14 +268,14 @@ def cmd_run(args) -> int:
                             label=run_label(args, seeds), queue=queue)
     default = precision is None and is_default_run(args, experiment, seeds)
     place(tracker, parent, experiment.name, cfg0.dataset, run_kind(args.quick, default))
-    publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
-            as_json=args.json)
+    published = publish(tracker, parent, args.results_dir, quiet=args.quiet, command=command,
+                        as_json=args.json)
     _smoke_note(args.quick)
     if not args.quiet and tracker.uri.startswith(("http://", "https://")):
         exp_id = tracker.client.get_run(parent).info.experiment_id
         print(f"parent run at {redact(tracker.uri).rstrip('/')}/#/experiments/{exp_id}/runs/"
               f"{parent}", file=sys.stderr)
-    return 0
+    return published
 
 
 def _smoke_note(quick: bool) -> None:

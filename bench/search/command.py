@@ -18,6 +18,8 @@ DEFAULTS = {"trials": 20, "sampler": "tpe", "pruner": "median", "seed": 0, "stud
             "space": "lr"}
 SPACE_NAMES = ("lr", "full")
 QUICK = {"trials": 3, "studies": 1}  # --quick: a smoke test of the pipeline (under a minute)
+QUICK_NOTE = ("note: a --quick search is a smoke test (3 epochs, 2 seeds, a few trials, one "
+              "study): quick budgets are not evidence about the arms or about tuning")
 STORAGE_HELP = ("Optuna storage: a .journal file (default optuna.journal), sqlite:///PATH or "
                 "postgresql://USER@HOST/DB")
 
@@ -118,6 +120,15 @@ def plan_search(args):
     for key in ("trials", "studies"):  # a smaller budget for --quick, unless one is given
         if getattr(args, key, None) is None:
             setattr(args, key, (QUICK if args.quick else DEFAULTS)[key])
+    if args.dataset and "," in args.dataset:  # every data set checked before any runs
+        import copy
+
+        from ..across import split_datasets
+        for name in split_datasets(args.dataset):
+            single = copy.copy(args)
+            single.dataset = name
+            plan_search(single)
+        return None
     if args.experiment == "lr-grid":
         experiment_options(args, "lr-grid", {"lr-grid": LR_GRID_OPTIONS})
         return None
@@ -125,6 +136,38 @@ def plan_search(args):
 
 
 def cmd_search(args, command: str) -> int:
+    if args.dataset and "," in args.dataset:  # one search per data set, then the summary across
+        from ..across import for_each_dataset, is_default_dir, write_across
+        done = for_each_dataset(args, lambda single: _search_one(single, command))
+        if all("summary" in r for r in done.values()):
+            write_across(args.experiment, {d: r["summary"] for d, r in done.items()},
+                         args.results_dir, command,
+                         times={d: _target_times(r["runs"], list(r["summary"]["arm"]))
+                                for d, r in done.items()},
+                         default=all(is_default_dir(r["out_dir"], args.experiment, d)
+                                     for d, r in done.items()))
+        return 0
+    _search_one(args, command)
+    return 0
+
+
+def _target_times(runs, arms: list[str]) -> dict[str, float]:
+    """Per arm, the median epochs to target of its finished runs (inf when censored)."""
+    import math
+
+    from ..targets import censored_median
+    out = {}
+    done = runs[runs["status"] == "FINISHED"]
+    for arm in arms:
+        rows = done[done["arm"] == arm]
+        known = rows[rows["target_reached"].notna()]
+        value, censored = censored_median(known["target_epoch"], known["target_reached"].astype(bool),
+                                          known["epochs_run"])
+        out[arm] = math.inf if censored or math.isnan(value) else value
+    return out
+
+
+def _search_one(args, command: str) -> dict:
     from ..tracking import Tracker
     from .report import write_search_report
     from .run import run_search, search_pending, start_worker_server
@@ -180,21 +223,20 @@ def cmd_search(args, command: str) -> int:
                                      trials, title, objective, quick=args.quick)
         from .lr_grid import write_heatmap
         write_heatmap(tracker, search_run, outcomes[0], args.storage, out_dir)
-        return 0
-    p_best = None
+        return {"out_dir": out_dir}
+    finals = {}
     if not args.no_reseed:
         from .tuned import reseed
-        p_best = reseed(args, experiment, outcomes, tracker, seeds, kind, subdir, command,
+        finals = reseed(args, experiment, outcomes, tracker, seeds, kind, subdir, command,
                         trials, out_dir)
     report = write_search_report(tracker, search_run, outcomes, args.storage, out_dir, trials,
-                                 title, objective, quick=args.quick, p_best=p_best)
+                                 title, objective, quick=args.quick, p_best=finals.get("p_best"))
     print(f"search report: {report['path']}", file=sys.stderr)
     if report["caveat"]:
         print(report["caveat"], file=sys.stderr)
     if args.quick:
-        from ..locations import SMOKE_NOTE
-        print(SMOKE_NOTE, file=sys.stderr)
-    return 0
+        print(QUICK_NOTE, file=sys.stderr)
+    return {**finals, "out_dir": out_dir}
 
 
 def cmd_worker(args) -> int:

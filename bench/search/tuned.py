@@ -41,8 +41,9 @@ def _budget_note(args, outcomes, trials) -> str:
 
 def reseed(args, experiment, outcomes: list, tracker, seeds: list[int], kind: str,
            subdir: str, command: str, trials: int, out_dir: str) -> dict:
-    """Re-train every study's best configurations; write the tuned table. Returns each
-    arm's probability of being best."""
+    """Re-train every study's best configurations; write the tuned table. Returns
+    ``{"p_best": {arm: probability}, "summary": ..., "runs": ...}`` (the runs of every
+    study, with a ``study`` column)."""
     from ..locations import place
     from ..session import run_experiment
     from .finals import p_best, study_runs
@@ -64,9 +65,11 @@ def reseed(args, experiment, outcomes: list, tracker, seeds: list[int], kind: st
     arms = [a.name for a in experiment.arms]
     if single:
         from ..publish import publish  # imports scipy: only when re-seeding
-        publish(tracker, parents[0], args.results_dir, quiet=args.quiet, command=command,
-                extra_notes=[note], as_json=args.json)
-        return p_best(study_runs(tracker, parents), arms, args.seed)
+        published = publish(tracker, parents[0], args.results_dir, quiet=args.quiet,
+                            command=command, extra_notes=[note], as_json=args.json)
+        runs = study_runs(tracker, parents)
+        return {"p_best": p_best(runs, arms, args.seed), "summary": published["summary"],
+                "runs": runs}
     return _combined(args, tracker, parents, arms, note, command, out_dir)
 
 
@@ -121,7 +124,7 @@ def _combined(args, tracker, parents, arms, note, command, out_dir) -> dict:
     else:
         print_table(summary, title, baseline=structure["baseline"])
     print(f"tables written to {out_dir}/ (tuned.md, tuned.csv, tuned-runs.csv)", file=sys.stderr)
-    return probs
+    return {"p_best": probs, "summary": summary, "runs": runs}
 
 
 def _pct(value: float) -> str:

@@ -12,7 +12,7 @@ from . import tags as T
 
 __all__ = ["all_runs", "find_parent_run", "finished_parent", "newest_parent", "children",
            "invocation_runs", "key_runs", "arm_runs", "running", "experiments", "find_keyed_run", "reopen",
-           "supersede", "get_run", "download_artifact"]
+           "supersede", "get_run", "download_artifact", "study_trial_runs"]
 
 _NEWEST = ["attributes.start_time DESC"]
 
@@ -166,3 +166,10 @@ def download_artifact(tracker, run_id: str, name: str, folder: str) -> str | Non
         return None
     local = tracker.client.download_artifacts(run_id, name, folder)
     return local if os.path.isfile(local) else None
+
+
+def study_trial_runs(tracker, experiment_id: str, study: str) -> list:
+    """The trial runs of one Optuna study (``bench.study``), including ones that ended
+    KILLED because their worker died (tagged ``bench.killed_reason``)."""
+    return all_runs(tracker, [experiment_id],
+                    f"tags.`{T.STUDY}` = '{study}' and tags.`{T.KIND}` = 'trial'")

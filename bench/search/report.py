@@ -92,7 +92,26 @@ def _params_text(best) -> str:
                      for k, v in (best.params.items() if best else []))
 
 
-def _arm_row(arm: str, infos: list, studies: list) -> tuple[str, dict]:
+def _trials_to_target(tracker, infos: list) -> str:
+    """Epochs to the validation target over the arm's trials (every study), from MLflow; a
+    pruned trial is censored where it stopped, a retried one (worker died) left out."""
+    from .. import store
+    from .. import tags as T
+    from ..targets import format_censored
+    epochs, reached, ran = [], [], []
+    for info in infos:
+        exp_id = tracker.client.get_run(info.arm_run).info.experiment_id
+        for run in store.study_trial_runs(tracker, exp_id, info.study):
+            flag = run.data.tags.get(T.TARGET_REACHED)
+            if flag is None or T.KILLED_REASON in run.data.tags:
+                continue
+            reached.append(flag == "true")
+            epochs.append(run.data.metrics.get("target_epoch", math.nan))
+            ran.append(run.data.metrics.get("epochs_run", math.nan))
+    return format_censored(epochs, reached, ran) if reached else "–"
+
+
+def _arm_row(arm: str, infos: list, studies: list, to_target: str = "–") -> tuple[str, dict]:
     from .study import SETTINGS_ATTR
     states = {k: sum(i.states[k] for i in infos) for k in ("COMPLETE", "PRUNED", "FAIL")}
     bests = [i.best_trial for i in infos]
@@ -105,7 +124,8 @@ def _arm_row(arm: str, infos: list, studies: list) -> tuple[str, dict]:
     imp_text = ", ".join(f"{k} {v:.2f}" for k, v in imp.items()) or "–"
     row = (f"| {arm} | {len(space)} ({', '.join(space) or '–'}) | {states['COMPLETE']} / "
            f"{states['PRUNED']} / {states['FAIL']} | {sum(i.seconds for i in infos):.1f} | "
-           f"{'–' if best is None else f'{best.value:.4f}'} | {params} | {imp_text} |")
+           f"{'–' if best is None else f'{best.value:.4f}'} | {params} | {to_target} | "
+           f"{imp_text} |")
     return row, {"importances": imp, "states": states}
 
 
@@ -161,12 +181,13 @@ def write_search_report(tracker, search_run: str, outcomes: list, storage_url: s
              f"{'final training loss' if objective == 'train_loss' else 'validation loss'}.", "",
              "| arm | dimensions | trials complete / pruned / failed | search time (s) | best "
              "objective | best parameters" + (" (per study)" if n > 1 else "") +
-             " | importances |", "|---|---|---|---|---|---|---|"]
+             " | epochs to target (trials) | importances" + (" (study 1)" if n > 1 else "")
+             + " |", "|---|---|---|---|---|---|---|---|"]
     curves, result, counted = {}, {}, {}
     for arm in outcomes[0]:
         infos = [o[arm] for o in outcomes if arm in o]
         studies = [optuna.load_study(study_name=i.study, storage=storage) for i in infos]
-        row, result[arm] = _arm_row(arm, infos, studies)
+        row, result[arm] = _arm_row(arm, infos, studies, _trials_to_target(tracker, infos))
         lines.append(row)
         result[arm]["best_so_far"] = best_so_far(studies[0])
         counted[arm] = result[arm]["states"]["COMPLETE"] // max(1, n)

@@ -274,8 +274,8 @@ def _open_study(search: _Search, arm: Arm, name: str, arm_run: str, index: int =
         **search.settings, arm=arm, study_name=name, arm_run_id=arm_run,
         space=_arm_space(search, arm), grid=search.grids.get(arm.name), study_index=index)
     old = study.user_attrs.get(SETTINGS_ATTR)
-    for what in ("config", "space"):
-        if old and _canonical(old[what]) != _canonical(settings[what]):
+    for key, what in (("config", "configuration"), ("space", "search space")):
+        if old and _canonical(old.get(key)) != _canonical(settings[key]):
             raise ValueError(f"study {name!r} exists with a different {what} for arm "
                              f"{arm.name!r}; use --study-prefix to start a new one")
     study.set_user_attr(SETTINGS_ATTR, settings)

@@ -90,6 +90,10 @@ def _combined(args, tracker, parents, arms, note, command, out_dir) -> dict:
     title = f"{structure['experiment']} on {dataset} (tuned, {n} studies)"
     notes = table_notes(summary, runs[runs["study"] == 0], structure, first.data.tags,
                         parents[0], command, first.data.params)
+    # This table is not one parent run's: the search command, re-run, rebuilds it.
+    notes = [n.replace("`python -m bench report` rebuilds it from MLflow",
+                       "re-running this command rebuilds it from MLflow and the Optuna "
+                       "storage without training") for n in notes]
     notes += [note, f"Re-seeded runs of study k: MLflow parent runs {', '.join(parents)} "
               "(variant tuned-study-k). The arms and comparison tables below use each seed's "
               f"test accuracy averaged over the {n} studies' best configurations (paired by "

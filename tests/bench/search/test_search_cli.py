@@ -28,7 +28,8 @@ class Search:
     results: Path
 
     def study(self, arm: str):
-        return load_study(f"{EXPERIMENT}.{DATASET}.{arm}", self.storage)
+        # the default space (lr) names its studies apart from the full spaces'
+        return load_study(f"{EXPERIMENT}.{DATASET}.{arm}.lr", self.storage)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,8 @@ def test_search_report_lists_each_arms_importances(search):
         importances = row.rstrip(" |").rsplit("|", 1)[-1]
         names = {part.split()[0] for part in importances.split(",")}
         assert "lr" in names, row
-        assert sum(int(x) for x in row.split("|")[2].split("/")) == BUDGET, row
+        assert row.split("|")[2].strip() == "1 (lr)", row  # the lr space: one dimension
+        assert sum(int(x) for x in row.split("|")[3].split("/")) == BUDGET, row
 
 
 def test_running_the_same_search_again_adds_no_trial_and_no_mlflow_run(search):

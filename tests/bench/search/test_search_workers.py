@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_trial_loses_no_trial_and_its_trial_is_retried(mlflo
     budget = 8
     storage = str(tmp_path / "optuna.journal")
     args = ["search", EXPERIMENT, "--quick", "--epochs", 25, "--arms", ARM, "--trials", budget,
-            "--jobs", 2, "--dataset", DATASET, "--no-reseed", "--pruner", "none",
+            "--jobs", 2, "--dataset", DATASET, "--no-reseed", "--pruner", "none", "--space", "full",
             "--storage", storage, "--tracking-uri", mlflow_store.uri,
             "--results-dir", tmp_path / "results"]
     search = start_bench(args, tmp_path, tmp_path / "search.log")

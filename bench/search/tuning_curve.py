@@ -104,6 +104,8 @@ def plot_tuning_curves(curves: dict, path: str, title: str) -> str:
     top = [np.nanmax(c["mean"]) for c in curves.values() if not np.all(np.isnan(c["mean"]))]
     if top:  # an arm far below the rest would squeeze the others into a line
         ax.set_ylim(max(0.0, np.nanmedian(top) * 100 - 25), min(100.0, max(top) * 100 + 2))
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts trials
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="arm", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     tmp = f"{path}.tmp.png"

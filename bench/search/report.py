@@ -138,8 +138,11 @@ def _curve_section(curves: dict, budget: int, studies: int, p_best: dict | None)
              "trials of its studies (Dodge et al. 2019). Estimator: the expected maximum of k "
              "draws *with replacement* from the arm's trial scores, E[max] = sum_i v_(i) "
              "[(i/n)^k - ((i-1)/n)^k]; it is biased (optimistic as k nears n, and it cannot "
-             "exceed the best trial seen), less so here since k <= budget < n when studies are "
-             "pooled. TPE trials are not independent draws, so read the curves as descriptive.",
+             "exceed the best trial seen)" + (f"; pooling the studies keeps k <= {budget} below "
+                                             f"n = {studies * budget}" if studies > 1 else
+                                             "; with one study n = k at the full budget, where "
+                                             "it is most optimistic") +
+             ". TPE trials are not independent draws, so read the curves as descriptive.",
              "", *curve_table(curves, budget), ""]
     if final:
         order = sorted(final, key=lambda a: -final[a])

@@ -21,3 +21,16 @@ def test_profile_ratios_are_relative_to_the_fastest_arm_and_censored_arms_are_in
                              "b": {"x": math.inf, "y": math.inf, "z": math.inf}})
     assert ratios["a"] == {"x": 1.0, "y": 2.5, "z": math.inf}
     assert all(math.isinf(v) for v in ratios["b"].values())
+
+
+@pytest.mark.parametrize("command", ["run", "search"])
+def test_an_unknown_data_set_in_the_list_exits_2_with_one_line_and_creates_nothing(command,
+                                                                                 tmp_path):
+    from harness_util import run_bench
+    proc = run_bench([command, "ablation", "--dataset", "digits,nope", "--quick",
+                      "--tracking-uri", f"sqlite:///{tmp_path}/m.db",
+                      "--results-dir", tmp_path / "results"], tmp_path)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "'nope'" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

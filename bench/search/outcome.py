@@ -21,7 +21,7 @@ class ArmOutcome:
     best_config: RunConfig | None
     counted: int                # trials counted against the budget
     states: dict[str, int]      # COMPLETE / PRUNED / FAIL -> trials
-    seconds: float
+    seconds: float              # the counted trials' durations, summed
 
 
 SearchOutcome = dict[str, ArmOutcome]  # arm name -> its outcome, in the experiment's order

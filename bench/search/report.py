@@ -142,7 +142,9 @@ def _curve_section(curves: dict, budget: int, studies: int, p_best: dict | None)
                                              f"n = {studies * budget}" if studies > 1 else
                                              "; with one study n = k at the full budget, where "
                                              "it is most optimistic") +
-             ". TPE trials are not independent draws, so read the curves as descriptive.",
+             ". Every counted trial is a draw: a pruned one with the validation accuracy of "
+             "its best epoch before it was stopped, one with no validation at all as 0. TPE "
+             "trials are not independent draws, so read the curves as descriptive.",
              "", *curve_table(curves, budget), ""]
     if final:
         order = sorted(final, key=lambda a: -final[a])
@@ -182,7 +184,7 @@ def write_search_report(tracker, search_run: str, outcomes: list, storage_url: s
              "each (counted across restarts; trials of dead workers are retried and not "
              "counted), each study with its own sampler seed. Objective: "
              f"{'final training loss' if objective == 'train_loss' else 'validation loss'}.", "",
-             "| arm | dimensions | trials complete / pruned / failed | search time (s) | best "
+             "| arm | dimensions | trials complete / pruned / failed | trial time (s, summed) | best "
              "objective | best parameters" + (" (per study)" if n > 1 else "") +
              " | epochs to target (trials) | importances" + (" (study 1)" if n > 1 else "")
              + " |", "|---|---|---|---|---|---|---|---|"]

@@ -311,7 +311,12 @@ def _close_arm(search: _Search, arm: Arm, name: str, arm_run: str, seconds: floa
     tracker.set_tags(arm_run, {T.TRIALS_COUNTED: str(len(counted)),
                                **{f"{T.TRIALS}{k.lower()}": str(v) for k, v in states.items()}})
     tracker.end(arm_run, "FINISHED")
-    return ArmOutcome(arm, name, arm_run, best, best_config, len(counted), states, seconds)
+    # The trials' own durations, summed: what the budget cost, however many invocations ran
+    # it (this invocation's wall time is 0 when it found the study done).
+    spent = sum((t.datetime_complete - t.datetime_start).total_seconds() for t in counted
+                if t.datetime_start is not None and t.datetime_complete is not None)
+    return ArmOutcome(arm, name, arm_run, best, best_config, len(counted), states,
+                      spent or seconds)
 
 
 def _stop(search: _Search, search_run: str, status: str) -> None:

@@ -29,7 +29,7 @@ def config_hash(experiment, seeds) -> str:
 
 def _budget_note(args, outcomes, trials) -> str:
     spent = "; ".join(f"{arm}: {sum(o[arm].counted for o in outcomes)} trials, "
-                      f"{sum(o[arm].seconds for o in outcomes):.0f}s"
+                      f"{sum(o[arm].seconds for o in outcomes):.0f} s of trials"
                       for arm in outcomes[0])
     n = len(outcomes)
     return (f"Each arm tuned by {n} independent Optuna stud{'y' if n == 1 else 'ies'} of "

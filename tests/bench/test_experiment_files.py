@@ -266,8 +266,9 @@ def test_search_on_a_file_tunes_each_arm_in_its_declared_space(template_db, tmp_
     (tmp_path / "lr-study.toml").write_text(text)
     uri, _ = _store(template_db, tmp_path)
     storage = str(tmp_path / "optuna.journal")
+    # Declared spaces are the arms' full spaces (the default, --space lr, tunes the rate only).
     proc = run_bench(["search", "lr-study.toml", "--trials", "2", "--epochs", "2", "--no-reseed",
-                      "--storage", storage, "--tracking-uri", uri,
+                      "--space", "full", "--studies", "1", "--storage", storage, "--tracking-uri", uri,
                       "--results-dir", tmp_path / "results"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     journal = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage))

@@ -89,7 +89,7 @@ def _metrics(client, run) -> dict:
     history = {key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key),
                                              key=lambda m: m.step)]
                for key in ("train_loss", "val_loss", "val_accuracy")}
-    final = {k: v for k, v in run.data.metrics.items() if k != "run_seconds"}
+    final = {k: v for k, v in run.data.metrics.items() if "seconds" not in k}  # wall clock
     return {**final, **history}
 
 

@@ -59,8 +59,11 @@ def _kill_a_worker_holding_a_run(queue_url: str, workers: dict, timeout: float =
 def _numbers(results_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
     """runs.csv and table.csv without what may differ between equal runs (ids, timings)."""
     folder = run_dir(results_dir)
-    runs = pd.read_csv(folder / "runs.csv", dtype=str).drop(columns=["run_id", "run_seconds"])
-    table = pd.read_csv(folder / "table.csv", dtype=str).drop(columns=["seconds_mean"])
+    # Wall-clock columns (run time, seconds to the target) differ between any two runs.
+    runs = pd.read_csv(folder / "runs.csv", dtype=str)
+    runs = runs.drop(columns=["run_id"] + [c for c in runs.columns if "seconds" in c])
+    table = pd.read_csv(folder / "table.csv", dtype=str)
+    table = table.drop(columns=[c for c in table.columns if "seconds" in c])
     return runs.sort_values(["arm", "seed"]).reset_index(drop=True), table
 
 

@@ -14,27 +14,8 @@ from harness_util import children_of, run_bench
 from bench.cli import main
 from experiments import get_experiment, load_file
 
-# The issue's example, verbatim.
-EXAMPLE_TEXT = '''\
-# A learning-rate ablation on scikit-learn's 8x8 digits.
-name = "lr-study"
-description = "Does a larger learning rate help the softmax net?"
-dataset = "digits"
-seeds = 3
-
-[base]          # any RunConfig field; the rest keep RunConfig's defaults
-epochs = 5
-lr = 0.05
-
-[[arm]]
-name = "slow"
-
-[[arm]]
-name = "fast"
-compare_to = "slow"
-description = "4x the learning rate"
-lr = 0.2
-'''
+# The issue's example, verbatim (shared with tests/experiments/test_files.py).
+EXAMPLE_TEXT = (Path(__file__).parents[1] / "data" / "lr-study.toml").read_text()
 
 
 @dataclass

@@ -102,8 +102,9 @@ def plot_tuning_curves(curves: dict, path: str, title: str) -> str:
         ax.fill_between(c["k"], c["low"] * 100, c["high"] * 100, color=color, alpha=0.12, lw=0)
     ax.set(xlabel="trials (k)", ylabel="expected best validation accuracy (%)", title=title)
     top = [np.nanmax(c["mean"]) for c in curves.values() if not np.all(np.isnan(c["mean"]))]
-    if top:  # an arm far below the rest would squeeze the others into a line
-        ax.set_ylim(max(0.0, np.nanmedian(top) * 100 - 25), min(100.0, max(top) * 100 + 2))
+    if top:  # every arm's full-budget value stays on the axis; early trials near chance may not
+        low = min(np.nanmedian(top) * 100 - 25, min(top) * 100 - 3)
+        ax.set_ylim(max(0.0, low), min(100.0, max(top) * 100 + 2))
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts trials
     ax.grid(alpha=0.3)

@@ -71,6 +71,7 @@ def run_worker(study_name: str, storage_url: str | None, n_trials: int | None = 
     ``worker`` seeds this worker's sampler apart from the others': the index of a local
     worker, or by default this host and process (workers joining from anywhere)."""
     import optuna
+    from optuna.trial import TrialState
 
     from ..executor import limit_blas_threads
     from ..tracking import Tracker
@@ -88,12 +89,18 @@ def run_worker(study_name: str, storage_url: str | None, n_trials: int | None = 
     budget = settings["budget"]
     deadline = None if timeout is None else time.monotonic() + timeout
     ran = uncounted = 0
+    failed_seen = 0
     with limit_blas_threads(1):
         while n_trials is None or ran < n_trials:
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            if recover_stale_trials(study):
+            recover_stale_trials(study)
+            # Optuna's own optimize() also fails stale trials (before we see them), so sweep
+            # whenever the number of failed trials changed, not only after our own recovery.
+            failed_now = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
+            if failed_now != failed_seen:
                 sweep_orphan_runs(tracker, study)
+                failed_seen = failed_now
             state = budget_state(study)
             if state.counted >= budget:
                 break

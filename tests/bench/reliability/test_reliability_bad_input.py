@@ -208,6 +208,8 @@ def test_bad_input_in_a_real_process_leaves_an_existing_store_unchanged(subproce
     assert after == before, line  # the existing store (and everything else) is untouched
     if "unreachable" in name:
         assert (UNREACHABLE_HTTP in lines[0]) or (UNREACHABLE_PG in lines[0]), lines[0]
-        assert seconds < 15, line  # fails fast (interpreter start-up included)
+        # Fails at the check, not after the tracking retry budget (120 s); the margin is for
+        # four of these starting at once on a loaded 2-core machine (~30 s seen).
+        assert seconds < 60, line
     if "corrupt" in name:
         assert "checksum mismatch" in lines[0] or "corrupt" in lines[0], lines[0]

@@ -27,7 +27,7 @@ from ..environment import environment_tags
 from ..runner import load_data
 from .outcome import ArmOutcome, SearchOutcome
 from .budget import counted_trials, recover_stale_trials, remaining
-from .storage import describe_storage, open_storage
+from .storage import describe_storage, local_file_missing, open_storage
 from .progress import SearchProgress
 from .study import SETTINGS_ATTR, study_settings
 from .worker import run_worker, sweep_orphan_runs, worker_main
@@ -93,6 +93,8 @@ def search_pending(experiment: Experiment, trials: int, storage_url: str | None,
                    study_prefix: str = "", studies: int = 1, space: str = "full") -> bool:
     """Whether any arm's study still has budget left (or does not exist yet)."""
     import optuna
+    if local_file_missing(storage_url):
+        return True  # no study yet; opening the storage would create its file before the checks
     storage = open_storage(storage_url, heartbeat=False)
     dataset = experiment.arms[0].config.dataset
     for arm, index in ((a, k) for k in range(studies) for a in experiment.arms):

@@ -14,8 +14,8 @@ from ..redaction import redact
 import os
 import warnings
 
-__all__ = ["DEFAULT_STORAGE", "open_storage", "describe_storage", "HEARTBEAT_INTERVAL",
-           "GRACE_PERIOD"]
+__all__ = ["DEFAULT_STORAGE", "open_storage", "describe_storage", "local_file_missing",
+           "HEARTBEAT_INTERVAL", "GRACE_PERIOD"]
 
 DEFAULT_STORAGE = "optuna.journal"
 # RDB storages; $BENCH_HEARTBEAT_INTERVAL and $BENCH_GRACE_PERIOD override them (seconds).
@@ -50,6 +50,16 @@ def _journal_path(url: str) -> str | None:
     if url.endswith(".journal") and "://" not in url:
         return url
     return None
+
+
+def local_file_missing(url: str | None) -> bool:
+    """Whether ``url`` names a journal or SQLite file that does not exist yet (opening the
+    storage would create it: a read-only question must not)."""
+    url = url or DEFAULT_STORAGE
+    path = _journal_path(url)
+    if path is None and url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):].split("?", 1)[0]
+    return path is not None and path not in ("", ":memory:") and not os.path.exists(path)
 
 
 def open_storage(url: str | None, *, heartbeat: bool = True, stale_callback=None):

@@ -88,10 +88,7 @@ def open_storage(url: str | None, *, heartbeat: bool = True, stale_callback=None
             kwargs = dict(heartbeat_interval=interval, grace_period=grace,
                           heartbeat_stale_trial_callback=stale_callback or RetryDeadTrial())
         try:
-            with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(_with_driver(url),
-                                                  engine_kwargs=_engine_kwargs(url), **kwargs)
+            return _rdb_storage(url, kwargs)
         except ImportError:
             raise ValueError(f"cannot open Optuna storage {describe_storage(url)!r}: no driver "
                              "for it is installed (PostgreSQL: pip install -e '.[postgres]')"
@@ -102,6 +99,27 @@ def open_storage(url: str | None, *, heartbeat: bool = True, stale_callback=None
                              f"{message.replace(url, describe_storage(url))}") from None
     raise ValueError(f"unsupported storage {describe_storage(url)!r}; use a .journal file path, journal:PATH, "
                      "sqlite:///PATH or postgresql://USER@HOST/DB")
+
+
+def _rdb_storage(url: str, kwargs: dict):
+    """``RDBStorage`` for ``url``. Two processes opening a new database at once (a worker
+    started beside its coordinator) race to create Optuna's tables, and PostgreSQL refuses the
+    loser's CREATE with a unique violation; the tables then exist, so the loser tries again."""
+    import time
+
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(_with_driver(url),
+                                                  engine_kwargs=_engine_kwargs(url), **kwargs)
+        except (IntegrityError, ProgrammingError) as exc:
+            racing = "already exists" in str(exc) or "duplicate key" in str(exc)
+            if not racing or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _seconds(variable: str, default: int) -> int:

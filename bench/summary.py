@@ -20,7 +20,7 @@ from .runner import STREAMS
 from .stats import Comparison, compare, correct_family, t_interval
 from .targets import format_censored
 
-__all__ = ["summarize", "FAMILIES", "PAIRED_STREAMS"]
+__all__ = ["summarize", "to_target_cell", "FAMILIES", "PAIRED_STREAMS"]
 
 FAMILIES = (("prev", "vs previous"), ("base", "vs baseline"))
 PAIRED_STREAMS = STREAMS   # runs drawn this way are paired
@@ -63,13 +63,13 @@ def _arm_row(runs: pd.DataFrame, arm: dict) -> dict:
         "loss_mean": loss.mean, "loss_low": loss.low, "loss_high": loss.high,
         "best_epoch_mean": _mean(done, "best_epoch"), "epochs_mean": _mean(done, "epochs_run"),
         "seconds_mean": _mean(done, "run_seconds"), "blas_kernels": "; ".join(kernels),
-        "to_target": _to_target(done),
+        "to_target": to_target_cell(done),
         "ref_accuracy": (arm.get("reference") or {}).get("test_accuracy", math.nan),
         "ref_loss": _nan_if_none((arm.get("reference") or {}).get("test_loss")),
     }
 
 
-def _to_target(done: pd.DataFrame) -> str:
+def to_target_cell(done: pd.DataFrame) -> str:
     """Median epochs to the data set's validation target, censored runs as ``>epochs``."""
     if "target_reached" not in done:
         return "–"

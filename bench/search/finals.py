@@ -22,8 +22,7 @@ import pandas as pd
 from nn_core.rng import seed_sequence
 
 from ..report import load_runs, load_structure
-from ..summary import summarize
-from ..targets import format_censored
+from ..summary import summarize, to_target_cell
 
 __all__ = ["study_runs", "average_over_studies", "study_spread", "p_best", "BOOTSTRAP"]
 
@@ -99,14 +98,7 @@ def p_best(runs: pd.DataFrame, arms: list[str], seed: int, n: int = BOOTSTRAP) -
 def to_target(runs: pd.DataFrame, arm: str) -> str:
     """Epochs to the validation target over every study's runs of ``arm`` (censored runs
     shown as ``>epochs``)."""
-    done = runs[(runs["arm"] == arm) & (runs["status"] == "FINISHED")]
-    if "target_reached" not in done:
-        return "–"
-    known = done[done["target_reached"].notna()]
-    if known.empty:
-        return "–"
-    return format_censored(known["target_epoch"], known["target_reached"].astype(bool),
-                           known["epochs_run"])
+    return to_target_cell(runs[(runs["arm"] == arm) & (runs["status"] == "FINISHED")])
 
 
 def combined_summary(tracker, parents: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

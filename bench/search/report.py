@@ -67,11 +67,8 @@ def plot_best_so_far(curves: dict[str, list[tuple[int, float]]], path: str, titl
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, title="arm", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    from ..figures import save_figure
+    return save_figure(fig, path, dpi=100)
 
 
 def _scores(studies: list) -> list[float]:

@@ -109,9 +109,5 @@ def plot_tuning_curves(curves: dict, path: str, title: str) -> str:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts trials
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="arm", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    import os
-    os.replace(tmp, path)
-    return path
+    from ..figures import save_figure
+    return save_figure(fig, path, dpi=100)
